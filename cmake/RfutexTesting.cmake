@@ -1,0 +1,44 @@
+# Test registration shared by every test folder.
+#
+#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...])
+#
+# Builds one GoogleTest binary and registers its tests with CTest once per
+# unlock strategy: each run sets RFUTEX_UNLOCK=<s> and prefixes the test names
+# with "<s>/". The strategy "any" registers the tests once, without the
+# variable (for tests that do not depend on the unlock path).
+#
+# Every (strategy, binary) pair is also appended to the VM manifest
+# ${CMAKE_BINARY_DIR}/vm-tests.txt (written by rfutex_write_vm_manifest()),
+# one line each:  <strategy> <binary path relative to the build tree>
+# The VM runner packs these binaries and runs each line inside the guest.
+include(GoogleTest)
+
+function(rfutex_add_gtest target)
+  cmake_parse_arguments(ARG "" "" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  if(NOT ARG_STRATEGIES)
+    set(ARG_STRATEGIES guarded kernel)
+  endif()
+  add_executable(${target} ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE rfutex_test_support ${ARG_LIBS} rfutex_warnings)
+  foreach(strategy IN LISTS ARG_STRATEGIES)
+    if(NOT CMAKE_CROSSCOMPILING)
+      if(strategy STREQUAL "any")
+        gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
+                             PROPERTIES TIMEOUT 120 LABELS host)
+      else()
+        gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
+                             TEST_PREFIX "${strategy}/"
+                             PROPERTIES ENVIRONMENT "RFUTEX_UNLOCK=${strategy}"
+                                        TIMEOUT 120 LABELS host)
+      endif()
+    endif()
+    set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_TESTS
+                 "${strategy} $<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${CMAKE_BINARY_DIR}>")
+  endforeach()
+endfunction()
+
+function(rfutex_write_vm_manifest)
+  get_property(lines GLOBAL PROPERTY RFUTEX_VM_TESTS)
+  list(JOIN lines "\n" content)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-tests.txt CONTENT "${content}\n")
+endfunction()

@@ -1,0 +1,124 @@
+// rfutex::robust_mutex — a robust, process-shared mutex whose unlock cannot
+// make the kernel write into memory that was unmapped and replaced.
+//
+// Put it in memory shared by processes (memfd, shm_open, a mapped file) or
+// anywhere else; zero-filled bytes are an unlocked mutex, so a fresh shared
+// mapping needs no initialisation. Its 40 bytes are the same in 64-bit and
+// 32-bit processes (rfutex/detail/lock_storage.hpp, docs/layout.md).
+//
+// When an owner dies holding it (crash, SIGKILL, thread exit), the kernel marks
+// it and the next locker *acquires* it with lock_status::owner_died: the data
+// may be half-updated. Repair it, then call make_consistent(). Unlocking
+// without make_consistent() makes the mutex permanently unusable: every later
+// lock attempt fails with ENOTRECOVERABLE, as POSIX robust mutexes do.
+//
+// Errors are std::system_error with the POSIX errno:
+//   EDEADLK           lock by the thread that holds it
+//   EPERM             unlock / make_consistent by a thread that does not hold it
+//   ENOTRECOVERABLE   the mutex was unlocked after an owner death without repair
+//   EINVAL            make_consistent on a consistent mutex
+//   ENOSYS / EINVAL   RFUTEX_UNLOCK asks for a strategy the kernel lacks / no strategy
+// Failed calls change nothing.
+//
+// Satisfies the standard Lockable and TimedLockable requirements, so
+// std::unique_lock, std::scoped_lock and std::try_lock work with it (they
+// cannot report owner death; check consistent() after locking through them).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <type_traits>
+
+#include "rfutex/detail/lock_storage.hpp"
+#include "rfutex/lock_status.hpp"
+
+namespace rfutex {
+
+class robust_mutex {
+ public:
+  constexpr robust_mutex() noexcept = default;
+  robust_mutex(const robust_mutex&) = delete;
+  robust_mutex& operator=(const robust_mutex&) = delete;
+  ~robust_mutex() = default;
+
+  // Blocks until the calling thread holds the mutex.
+  [[nodiscard]] lock_status lock();
+
+  // Takes the mutex if no other thread holds it; never blocks.
+  [[nodiscard]] try_lock_result try_lock();
+
+  // As lock(), giving up with try_status::timed_out once `timeout` has passed
+  // (measured on the monotonic clock). A free mutex is taken even when the
+  // timeout is zero or negative.
+  template <class Rep, class Period>
+  [[nodiscard]] try_lock_result try_lock_for(const std::chrono::duration<Rep, Period>& timeout);
+
+  // As lock(), giving up once `deadline` has passed on `Clock`. steady_clock
+  // deadlines are kernel CLOCK_MONOTONIC deadlines (immune to wall-clock
+  // changes); system_clock deadlines are CLOCK_REALTIME ones (they follow
+  // them, as POSIX timed locks do); other clocks are polled through
+  // steady_clock.
+  template <class Clock, class Duration>
+  [[nodiscard]] try_lock_result try_lock_until(
+      const std::chrono::time_point<Clock, Duration>& deadline);
+
+  // Releases the mutex and wakes a waiter. After an owner_died acquisition
+  // without make_consistent(), marks the mutex not recoverable and wakes
+  // every waiter (each gets ENOTRECOVERABLE).
+  void unlock();
+
+  // Declares the protected data repaired after an owner_died acquisition.
+  // Only the holder may call it.
+  void make_consistent();
+
+  // False from an owner_died acquisition until make_consistent() (and for
+  // ever once not recoverable). Meaningful to the holder.
+  [[nodiscard]] bool consistent() const noexcept;
+
+  // TID of the current holder (in the holder's PID namespace), 0 when free.
+  // A snapshot: for diagnostics such as "who holds this lock?".
+  [[nodiscard]] pid_t owner() const noexcept;
+
+ private:
+  enum class clock_kind : unsigned char { monotonic, realtime };
+  try_lock_result try_lock_until_ns(std::int64_t ns_since_epoch, clock_kind clock);
+  try_lock_result lock_for_ever_as_try();
+
+  detail::lock_storage storage_;
+};
+
+static_assert(sizeof(robust_mutex) == sizeof(detail::lock_storage) &&
+              alignof(robust_mutex) == alignof(detail::lock_storage));
+static_assert(std::is_standard_layout_v<robust_mutex>);
+
+template <class Rep, class Period>
+try_lock_result robust_mutex::try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
+  using namespace std::chrono;
+  // Anything beyond ~100 years is "for ever" (and would overflow nanoseconds).
+  if (duration<long double>(timeout) > duration<long double>(hours(24 * 365 * 100)))
+    return lock_for_ever_as_try();
+  return try_lock_until(steady_clock::now() + ceil<nanoseconds>(timeout));
+}
+
+template <class Clock, class Duration>
+try_lock_result robust_mutex::try_lock_until(
+    const std::chrono::time_point<Clock, Duration>& deadline) {
+  using namespace std::chrono;
+  if constexpr (std::is_same_v<Clock, steady_clock> || std::is_same_v<Clock, system_clock>) {
+    const auto ns = time_point_cast<nanoseconds>(deadline).time_since_epoch().count();
+    return try_lock_until_ns(static_cast<std::int64_t>(ns),
+                             std::is_same_v<Clock, steady_clock> ? clock_kind::monotonic
+                                                                 : clock_kind::realtime);
+  } else {
+    for (;;) {
+      const auto now = Clock::now();
+      if (now >= deadline) return try_lock();
+      const try_lock_result r = try_lock_for(deadline - now);
+      if (r || Clock::now() >= deadline) return r;
+    }
+  }
+}
+
+}  // namespace rfutex

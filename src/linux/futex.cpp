@@ -1,0 +1,66 @@
+#include "futex.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+namespace rfutex::sys {
+
+namespace {
+
+// i386 needs futex_time64 for 64-bit timespecs; x86_64's futex is already so.
+#if defined(SYS_futex_time64) && !defined(__x86_64__)
+constexpr long futex_syscall = SYS_futex_time64;
+#else
+constexpr long futex_syscall = SYS_futex;
+#endif
+
+int clock_flag(futex_clock clock) {
+  return clock == futex_clock::realtime ? futex_flag_clock_realtime : 0;
+}
+
+}  // namespace
+
+long futex(std::uint32_t* uaddr, int op, std::uint32_t val, const void* timeout_or_val2,
+           void* uaddr2, std::uint32_t val3) noexcept {
+  const long r = ::syscall(futex_syscall, uaddr, op, val, timeout_or_val2, uaddr2, val3);
+  return r == -1 ? -errno : r;
+}
+
+long futex_wait(std::uint32_t* word, std::uint32_t expected, const kernel_timespec* deadline,
+                futex_clock clock, std::uint32_t bitset) noexcept {
+  // WAIT_BITSET takes an absolute deadline, so a retry after EINTR does not
+  // stretch the timeout, and a monotonic one ignores wall-clock changes.
+  return futex(word, futex_op_wait_bitset | clock_flag(clock), expected, deadline, nullptr,
+               bitset);
+}
+
+long futex_wake(std::uint32_t* word, int count, std::uint32_t bitset) noexcept {
+  return futex(word, futex_op_wake_bitset, static_cast<std::uint32_t>(count), nullptr, nullptr,
+               bitset);
+}
+
+long futex_lock_pi(std::uint32_t* word, const kernel_timespec* deadline,
+                   futex_clock clock) noexcept {
+  // LOCK_PI2 measures its deadline on CLOCK_MONOTONIC unless told REALTIME;
+  // plain LOCK_PI is always CLOCK_REALTIME.
+  return futex(word, futex_op_lock_pi2 | clock_flag(clock), 0, deadline, nullptr, 0);
+}
+
+long futex_trylock_pi(std::uint32_t* word) noexcept {
+  return futex(word, futex_op_trylock_pi, 0, nullptr, nullptr, 0);
+}
+
+long futex_unlock_pi(std::uint32_t* word) noexcept {
+  return futex(word, futex_op_unlock_pi, 0, nullptr, nullptr, 0);
+}
+
+long futex_robust_unlock(std::uint32_t* word, int op, int count, void* pending, bool list32,
+                         std::uint32_t bitset) noexcept {
+  const int flags = futex_flag_robust_unlock | (list32 ? futex_flag_robust_list32 : 0);
+  return futex(word, op | flags, static_cast<std::uint32_t>(count), nullptr, pending, bitset);
+}
+
+}  // namespace rfutex::sys

@@ -1,0 +1,76 @@
+// The robust lock protocol: how every rfutex lock takes and releases its
+// futex word while keeping the kernel's view of the owner's robust list
+// exact at every instruction. Written once; every lock type uses it.
+//
+// The word: owner TID | FUTEX_OWNER_DIED | FUTEX_WAITERS, 0 when free.
+//
+//   word                     meaning                        acquire does
+//   0                        free                           CAS -> tid
+//   OWNER_DIED [| WAITERS]   free; last owner died holding  CAS -> tid [| WAITERS], owner_died
+//   tid'[| WAITERS]          held by tid'                   set WAITERS, FUTEX_WAIT
+//   tid  [| WAITERS]         held by us                     self_deadlock, nothing changed
+//
+// Acquire:  pending = node; CAS word; link node; pending = 0.
+//   Death after the CAS and before the link is covered by `pending`. While a
+//   thread sleeps in FUTEX_WAIT, `pending` stays set, so that a waiter killed
+//   right after being woken passes the wake-up on (the kernel wakes one
+//   waiter of a pending, ownerless, non-PI futex of a dying thread).
+//   A thread that slept acquires with FUTEX_WAITERS set: others may still
+//   sleep, and its unlock must wake them.
+//
+// Release:  pending = node; unlink node; <store 0 to word>; pending = 0; wake.
+//   Between the store and the clearing of `pending`, the word is free: another
+//   thread may take the lock, decide it is the last user and unmap the memory.
+//   If this process dies in that window, the kernel acts on the stale
+//   `pending` and may write FUTEX_OWNER_DIED into whatever is mapped there
+//   now. The strategies differ only in how they close that window:
+//   - kernel  (Linux >= 7.2, x86): the vDSO try-unlock does the store and the
+//     clear inside a range the kernel completes on our behalf if we are
+//     interrupted between them; with waiters, futex(FUTEX_WAKE |
+//     FUTEX_ROBUST_UNLOCK) does store, clear and wake in the kernel.
+//   - hybrid  (FUTEX_ROBUST_UNLOCK only): the contended release as `kernel`,
+//     the uncontended one as `guarded`.
+//   - guarded (older kernels): the store and the clear in user space; the
+//     unmap guard clears a stale `pending` before any unmap of its range
+//     (see README, Limitations).
+#pragma once
+
+#include <cstdint>
+
+#include "../linux/futex.hpp"
+#include "thread_state.hpp"
+
+namespace rfutex::protocol {
+
+enum class acquire_outcome : unsigned char {
+  acquired,       // word holds our TID
+  owner_died,     // word holds our TID; the previous owner died holding it
+  busy,           // held by another thread and we were not to wait
+  timed_out,      // the deadline passed while it was held by another thread
+  self_deadlock,  // we hold it already; nothing changed
+};
+
+enum class wait_policy : unsigned char { no_wait, wait };
+
+struct deadline {
+  sys::kernel_timespec at;  // absolute
+  sys::futex_clock clock;
+};
+
+// Takes `word` for the calling thread. `until` (nullptr: forever) bounds the
+// wait. Throws std::system_error only for an error of the futex call itself
+// (e.g. EFAULT); `pending` is clear whenever it returns or throws.
+acquire_outcome acquire(std::uint32_t* word, thread_state& me, wait_policy policy,
+                        const deadline* until);
+
+enum class release_outcome : unsigned char { released, not_owner };
+
+// Releases `word`, held by the calling thread, and wakes up to `wake_count`
+// waiters (1, or INT_MAX to wake all). not_owner when the word does not hold
+// our TID — then nothing changed.
+release_outcome release(std::uint32_t* word, thread_state& me, int wake_count);
+
+// The TID bits of the word (0: free).
+std::uint32_t owner_of(const std::uint32_t* word) noexcept;
+
+}  // namespace rfutex::protocol

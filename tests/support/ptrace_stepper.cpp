@@ -1,0 +1,131 @@
+#include "ptrace_stepper.hpp"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+namespace rfutex::test {
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+long ptrace_call(int request, pid_t pid, std::uintptr_t addr, std::uintptr_t data) {
+  return ::ptrace(static_cast<enum __ptrace_request>(request), pid, addr, data);
+}
+
+}  // namespace
+
+stepped_child::stepped_child(const std::function<void()>& setup,
+                             const std::function<void()>& traced) {
+  void* shared = ::mmap(nullptr, sizeof(std::uint32_t), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) fail("mmap");
+  done_ = static_cast<std::uint32_t*>(shared);
+  *done_ = 0;
+  std::fflush(nullptr);
+  pid_ = ::fork();
+  if (pid_ < 0) fail("fork");
+  if (pid_ == 0) {
+    int code = 0;
+    try {
+      setup();
+      if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(97);
+      ::raise(SIGSTOP);
+      traced();
+      // release: the parent reads this flag after each step.
+      std::atomic_ref<std::uint32_t>(*done_).store(1, std::memory_order_release);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "stepped child threw: %s\n", e.what());
+      code = 98;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) != pid_ || !WIFSTOPPED(status)) {
+    exited_ = true;
+    throw std::runtime_error("stepped child did not stop before its traced part");
+  }
+}
+
+stepped_child::~stepped_child() {
+  if (!exited_) kill();
+  ::munmap(done_, sizeof(std::uint32_t));
+}
+
+bool stepped_child::resume(int request) {
+  if (exited_) return false;
+  if (std::atomic_ref<std::uint32_t>(*done_).load(std::memory_order_acquire) != 0) return false;
+  if (ptrace_call(request, pid_, 0, 0) != 0) fail("ptrace resume");
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) != pid_) fail("waitpid");
+  ++steps_;
+  if (WIFEXITED(status) || WIFSIGNALED(status)) {
+    exited_ = true;
+    return false;
+  }
+  return std::atomic_ref<std::uint32_t>(*done_).load(std::memory_order_acquire) == 0;
+}
+
+bool stepped_child::step() { return resume(PTRACE_SINGLESTEP); }
+bool stepped_child::to_next_syscall_stop() { return resume(PTRACE_SYSCALL); }
+
+void stepped_child::finish() {
+  while (!exited_ && std::atomic_ref<std::uint32_t>(*done_).load(std::memory_order_acquire) == 0)
+    to_next_syscall_stop();
+}
+
+registers stepped_child::regs() const {
+  user_regs_struct r{};
+  if (ptrace_call(PTRACE_GETREGS, pid_, 0, reinterpret_cast<std::uintptr_t>(&r)) != 0)
+    fail("PTRACE_GETREGS");
+#if defined(__x86_64__)
+  return {r.rip, r.orig_rax, r.rsi};
+#else
+  return {static_cast<std::uintptr_t>(r.eip), static_cast<std::uintptr_t>(r.orig_eax),
+          static_cast<std::uintptr_t>(r.ecx)};
+#endif
+}
+
+std::uintptr_t stepped_child::peek(std::uintptr_t address) const {
+  errno = 0;
+  const long v = ptrace_call(PTRACE_PEEKDATA, pid_, address, 0);
+  if (errno != 0) fail("PTRACE_PEEKDATA");
+  return static_cast<std::uintptr_t>(v);
+}
+
+std::uint8_t stepped_child::peek_byte(std::uintptr_t address) const {
+  const std::uintptr_t aligned = address & ~(sizeof(long) - 1);
+  const std::uintptr_t word = peek(aligned);
+  return static_cast<std::uint8_t>(word >> (8 * (address - aligned)));
+}
+
+bool stepped_child::at_syscall_instruction() const {
+  const std::uintptr_t ip = regs().ip;
+  const std::uint8_t b0 = peek_byte(ip);
+  const std::uint8_t b1 = peek_byte(ip + 1);
+  return (b0 == 0x0f && (b1 == 0x05 || b1 == 0x34)) || (b0 == 0xcd && b1 == 0x80);
+}
+
+int stepped_child::kill() {
+  int status = 0;
+  if (exited_) return status;
+  ::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, &status, 0) == pid_ && !WIFEXITED(status) && !WIFSIGNALED(status)) {
+  }
+  exited_ = true;
+  return status;
+}
+
+}  // namespace rfutex::test

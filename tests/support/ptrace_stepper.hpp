@@ -1,0 +1,57 @@
+// Runs part of a forked child one instruction at a time, so a test can kill
+// it at an exact point of a real lock operation — no test hooks in the
+// library, the shipping code path is the one that is stopped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace rfutex::test {
+
+struct registers {
+  std::uintptr_t ip;
+  std::uintptr_t syscall_nr;  // orig_rax / orig_eax: the number, at a syscall stop
+  std::uintptr_t arg1;        // 2nd syscall argument: rsi / ecx (the futex op)
+};
+
+class stepped_child {
+ public:
+  // Forks; the child runs `setup`, stops itself, and (once stepped) runs
+  // `traced`, then sets `done` and exits 0. Returns with the child stopped
+  // just before `traced`.
+  stepped_child(const std::function<void()>& setup, const std::function<void()>& traced);
+  stepped_child(const stepped_child&) = delete;
+  stepped_child& operator=(const stepped_child&) = delete;
+  ~stepped_child();  // kills and reaps
+
+  // Executes one instruction. False once the child has finished `traced`
+  // (it then runs to its exit untraced) or has exited.
+  bool step();
+  // Resumes until the next syscall entry or exit (PTRACE_SYSCALL). False as step().
+  bool to_next_syscall_stop();
+  // Runs `traced` to its end without stepping.
+  void finish();
+
+  registers regs() const;
+  std::uintptr_t peek(std::uintptr_t address) const;  // a word of the child's memory
+  std::uint8_t peek_byte(std::uintptr_t address) const;
+  // True when the instruction at the current ip enters the kernel
+  // (syscall, sysenter, int $0x80).
+  bool at_syscall_instruction() const;
+
+  // SIGKILL and reap; returns the wait status.
+  int kill();
+  pid_t pid() const noexcept { return pid_; }
+  long steps() const noexcept { return steps_; }
+
+ private:
+  bool resume(int request);
+  pid_t pid_ = 0;
+  bool exited_ = false;
+  long steps_ = 0;
+  std::uint32_t* done_ = nullptr;  // shared with the child
+};
+
+}  // namespace rfutex::test

@@ -1,0 +1,129 @@
+// Single-process behaviour of robust_mutex: ownership, errors, and the
+// standard lock adaptors.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "linux/robust_list.hpp"
+#include "rfutex/robust_mutex.hpp"
+#include "strategy_fixture.hpp"
+
+namespace {
+
+using rfutex::lock_status;
+using rfutex::robust_mutex;
+using rfutex::try_status;
+
+class RobustMutex : public rfutex::test::strategy_test {};
+
+std::errc error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::system_error& e) {
+    return static_cast<std::errc>(e.code().value());
+  }
+  return std::errc{};
+}
+
+TEST_F(RobustMutex, LockRecordsTheCallersTid) {
+  robust_mutex m;
+  ASSERT_EQ(m.lock(), lock_status::acquired);
+  EXPECT_EQ(m.owner(), rfutex::sys::gettid());
+  m.unlock();
+  EXPECT_EQ(m.owner(), 0);
+}
+
+TEST_F(RobustMutex, TryLockIsBusyWhileAnotherThreadHoldsIt) {
+  robust_mutex m;
+  ASSERT_EQ(m.lock(), lock_status::acquired);
+  try_status seen = try_status::acquired;
+  std::thread([&] { seen = m.try_lock().status(); }).join();
+  EXPECT_EQ(seen, try_status::busy);
+  m.unlock();
+  std::thread([&] {
+    auto r = m.try_lock();
+    seen = r.status();
+    if (r) m.unlock();
+  }).join();
+  EXPECT_EQ(seen, try_status::acquired);
+}
+
+TEST_F(RobustMutex, RelockingByTheOwnerIsEdeadlkAndChangesNothing) {
+  robust_mutex m;
+  ASSERT_EQ(m.lock(), lock_status::acquired);
+  EXPECT_EQ(error_of([&] { (void)m.lock(); }), std::errc::resource_deadlock_would_occur);
+  EXPECT_EQ(error_of([&] { (void)m.try_lock(); }), std::errc::resource_deadlock_would_occur);
+  EXPECT_EQ(error_of([&] { (void)m.try_lock_for(std::chrono::milliseconds(1)); }),
+            std::errc::resource_deadlock_would_occur);
+  EXPECT_EQ(m.owner(), rfutex::sys::gettid());
+  m.unlock();
+  EXPECT_EQ(m.owner(), 0);
+}
+
+TEST_F(RobustMutex, UnlockByANonOwnerIsEpermAndChangesNothing) {
+  robust_mutex m;
+  EXPECT_EQ(error_of([&] { m.unlock(); }), std::errc::operation_not_permitted)
+      << "unlocking a free mutex";
+  ASSERT_EQ(m.lock(), lock_status::acquired);
+  std::errc seen{};
+  std::thread([&] { seen = error_of([&] { m.unlock(); }); }).join();
+  EXPECT_EQ(seen, std::errc::operation_not_permitted);
+  EXPECT_EQ(m.owner(), rfutex::sys::gettid()) << "still ours";
+  m.unlock();
+}
+
+TEST_F(RobustMutex, MakeConsistentNeedsOwnershipAndAnInconsistentMutex) {
+  robust_mutex m;
+  EXPECT_EQ(error_of([&] { m.make_consistent(); }), std::errc::operation_not_permitted);
+  ASSERT_EQ(m.lock(), lock_status::acquired);
+  EXPECT_EQ(error_of([&] { m.make_consistent(); }), std::errc::invalid_argument);
+  EXPECT_TRUE(m.consistent());
+  m.unlock();
+}
+
+TEST_F(RobustMutex, WorksWithStandardLockAdaptors) {
+  robust_mutex a, b;
+  {
+    std::scoped_lock both(a, b);
+    EXPECT_NE(a.owner(), 0);
+    EXPECT_NE(b.owner(), 0);
+  }
+  EXPECT_EQ(a.owner(), 0);
+  EXPECT_EQ(b.owner(), 0);
+  {
+    std::unique_lock<robust_mutex> l(a, std::try_to_lock);
+    EXPECT_TRUE(l.owns_lock());
+    l.unlock();
+    EXPECT_TRUE(l.try_lock_for(std::chrono::milliseconds(1)));
+  }
+  EXPECT_EQ(a.owner(), 0);
+  {
+    std::unique_lock<robust_mutex> l(a, std::defer_lock);
+    EXPECT_EQ(std::try_lock(l, b), -1) << "-1: both acquired";
+    b.unlock();
+  }
+}
+
+// N threads of one process increment a counter under the mutex: the count is
+// exact, so no two threads ever held it at once and no wake-up was lost (a
+// lost wake-up hangs the test).
+TEST_F(RobustMutex, ThreadsContendingGetMutualExclusion) {
+  robust_mutex m;
+  long counter = 0;
+  constexpr int threads = 4, rounds = 20000;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        std::lock_guard<robust_mutex> g(m);
+        ++counter;
+      }
+    });
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(counter, long{threads} * rounds);
+  EXPECT_EQ(m.owner(), 0);
+}
+
+}  // namespace
