@@ -99,9 +99,9 @@ release_outcome release(std::uint32_t* word, thread_state& me, int wake_count) {
 
   switch (me.strategy) {
     case unlock_strategy::kernel: {
-      // release fence: the vDSO's `lock cmpxchg` is our release store, but
-      // the compiler cannot see into it.
-      std::atomic_thread_fence(std::memory_order_release);
+      // The vDSO's `lock cmpxchg` is our release store (a full barrier on
+      // x86); the barrier keeps the compiler from sinking earlier stores past it.
+      compiler_barrier();
       if (me.try_unlock(word, tid, pending_slot(host)) == tid) return release_outcome::released;
       // Waiters are queued: the kernel stores 0 (release), clears `pending`
       // and wakes, all in one call.
@@ -118,7 +118,7 @@ release_outcome release(std::uint32_t* word, thread_state& me, int wake_count) {
         clear_pending(host);
         return release_outcome::released;
       }
-      std::atomic_thread_fence(std::memory_order_release);  // the kernel's store is our release
+      compiler_barrier();  // the kernel's store-release of 0 is our release
       if (sys::futex_robust_unlock(word, sys::futex_op_wake, wake_count, pending_slot(host),
                                    sys::futex_flag_native_list != 0) >= 0)
         return release_outcome::released;

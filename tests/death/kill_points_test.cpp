@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "linux/futex.hpp"
 #include "linux/robust_list.hpp"
@@ -66,58 +67,74 @@ try_status recover(robust_mutex& m) {
   return r.status();
 }
 
-// Counts the single steps `traced` takes in a child prepared by `setup`.
-long count_steps(const std::function<void(arena&)>& setup, const std::function<void(arena&)>& traced) {
+// Everything the kernel reads when the child dies: the word, list_op_pending
+// and the chain of entries from the head. Two instants with equal views are
+// indistinguishable to the kernel's exit processing.
+std::vector<std::uintptr_t> kernel_visible(const stepped_child& c, arena& a) {
+  std::vector<std::uintptr_t> v{std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(&a.m))
+                                    .load(std::memory_order_acquire),
+                                c.peek(a.head + offsetof(rfutex::sys::robust_list_head, list_op_pending))};
+  std::uintptr_t entry = c.peek(a.head);
+  for (int i = 0; i < 8 && (entry & ~std::uintptr_t{1}) != a.head; ++i) {
+    v.push_back(entry);
+    entry = c.peek(entry & ~std::uintptr_t{1});
+  }
+  return v;
+}
+
+// The instants to kill the child at, counted in single steps from the start
+// of `traced`: every instruction when there are few enough; otherwise (slow,
+// instrumented sanitizer builds) the first instruction of every distinct
+// kernel-visible state, which covers every outcome the kernel can produce.
+std::vector<long> kill_points(const std::function<void(arena&)>& setup,
+                              const std::function<void(arena&)>& traced) {
   shared<arena> a;
   stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
-  while (c.step()) {
+  std::vector<long> every{0}, distinct{0};
+  auto last = kernel_visible(c, *a);
+  for (long k = 1; c.step(); ++k) {
+    every.push_back(k);
+    auto now = kernel_visible(c, *a);
+    if (now != last) distinct.push_back(k);
+    last = std::move(now);
   }
-  return c.steps();
+  every.push_back(static_cast<long>(every.size()));
+  return every.size() <= 1000 ? every : distinct;
+}
+
+// Kills a fresh child after each of `points` steps and checks the mutex is
+// recoverable; both outcomes (free / owner_died) must occur.
+void kill_at_every_point(const std::function<void(arena&)>& setup,
+                         const std::function<void(arena&)>& traced) {
+  const std::vector<long> points = kill_points(setup, traced);
+  ASSERT_GE(points.size(), 4u) << "too few distinct instants: the operation was not stepped";
+  int free_seen = 0, died_seen = 0;
+  for (long k : points) {
+    shared<arena> a;
+    stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
+    for (long i = 0; i < k && c.step(); ++i) {
+    }
+    c.kill();
+    const try_status s = recover(a->m);
+    ASSERT_TRUE(s == try_status::acquired || s == try_status::owner_died)
+        << "killed after " << k << " instructions: the mutex was lost";
+    (s == try_status::acquired ? free_seen : died_seen)++;
+  }
+  EXPECT_GT(free_seen, 0) << "some kills came while the mutex was free";
+  EXPECT_GT(died_seen, 0) << "some kills came while the child held it";
 }
 
 TEST_F(KillPoints, DeathAtAnyInstructionOfLockNeverLosesTheMutex) {
-  auto setup = [](arena& a) { prepare_child(a); };
-  auto traced = [](arena& a) { (void)a.m.lock(); };
-  const long n = count_steps(setup, traced);
-  ASSERT_GT(n, 5);
-  int free_seen = 0, died_seen = 0;
-  for (long k = 0; k <= n; ++k) {
-    shared<arena> a;
-    stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
-    for (long i = 0; i < k && c.step(); ++i) {
-    }
-    c.kill();
-    const try_status s = recover(a->m);
-    ASSERT_TRUE(s == try_status::acquired || s == try_status::owner_died)
-        << "killed after " << k << " of " << n << " instructions: the mutex was lost";
-    (s == try_status::acquired ? free_seen : died_seen)++;
-  }
-  EXPECT_GT(free_seen, 0) << "some kills came before the acquisition";
-  EXPECT_GT(died_seen, 0) << "some kills came after it";
+  kill_at_every_point([](arena& a) { prepare_child(a); }, [](arena& a) { (void)a.m.lock(); });
 }
 
 TEST_F(KillPoints, DeathAtAnyInstructionOfUnlockNeverLosesTheMutex) {
-  auto setup = [](arena& a) {
-    prepare_child(a);
-    (void)a.m.lock();
-  };
-  auto traced = [](arena& a) { a.m.unlock(); };
-  const long n = count_steps(setup, traced);
-  ASSERT_GT(n, 5);
-  int free_seen = 0, died_seen = 0;
-  for (long k = 0; k <= n; ++k) {
-    shared<arena> a;
-    stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
-    for (long i = 0; i < k && c.step(); ++i) {
-    }
-    c.kill();
-    const try_status s = recover(a->m);
-    ASSERT_TRUE(s == try_status::acquired || s == try_status::owner_died)
-        << "killed after " << k << " of " << n << " instructions: the mutex was lost";
-    (s == try_status::acquired ? free_seen : died_seen)++;
-  }
-  EXPECT_GT(free_seen, 0);
-  EXPECT_GT(died_seen, 0);
+  kill_at_every_point(
+      [](arena& a) {
+        prepare_child(a);
+        (void)a.m.lock();
+      },
+      [](arena& a) { a.m.unlock(); });
 }
 
 // The lock path's own window: the word already holds the child's TID but the
