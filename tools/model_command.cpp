@@ -2,6 +2,7 @@
 // parses the options, runs the exhaustive check, prints the report.
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -49,7 +50,8 @@ and prints a shortest counterexample for each one violated.
 Defaults: the real Linux 7.2 behaviour of the chosen arch (fix-up on, the
 arch's entry model, correct decider, libc remaps).
 
-Exit status: 0 all properties hold, 1 a violation was found, 2 bad arguments.
+Exit status: 0 all properties hold, 1 a violation was found, 2 bad arguments,
+3 internal error of the model (a bug; message on stderr).
 )";
 
 int bad(const std::string& message) {
@@ -136,7 +138,14 @@ int model_command(args a) {
   o.proto = *proto;
   o.machine = *machine;
 
-  const model::result r = model::check(o);
+  model::result r;
+  try {
+    r = model::check(o);
+  } catch (const std::logic_error& e) {
+    // Not "1": scripts read 1 as "violation found".
+    std::fprintf(stderr, "rfutex model: internal error: %s\n", e.what());
+    return 3;
+  }
   const std::string out = json ? model::format_json(r) : model::format_text(r);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return r.all_hold() ? 0 : 1;

@@ -17,10 +17,8 @@ struct command {
 constexpr command commands[] = {
     {"info", rfutex::tool::info_command,
      "kernel capabilities, vDSO functions, robust-list head, chosen unlock strategy"},
-#ifdef RFUTEX_WITH_MODEL
     {"model", rfutex::tool::model_command,
      "explore the kernel side of the robust-unlock fix over every interleaving"},
-#endif
 };
 
 void usage(std::FILE* out) {

@@ -1,0 +1,79 @@
+// What one run of the model checks: which unlock program, on which
+// architecture's entry code, with which kernel behaviour. The defaults of
+// `defaults_for()` are what Linux 7.2 really does on that architecture.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace rfutex::model {
+
+// The unlock program the thread runs (programs.hpp lists the instructions).
+enum class protocol : unsigned char {
+  glibc,    // set pending, unlink, atomic release, clear pending (2006-today)
+  vdso,     // 7.2's try-unlock: cmpxchg + kernel-known critical section
+            // (on arm64: the LL/SC sequence a port would use)
+  guarded,  // rfutex on kernels without the fix: the classic sequence, plus
+            // the unmap guard in every libc-level unmap/remap
+};
+
+enum class arch : unsigned char {
+  x86_64,  // 64-bit process, 8-byte list_op_pending, vDSO range 0
+  i386,    // 32-bit (compat) process, 4-byte slot, the pop_size32 range
+  arm64,   // LL/SC; 7.2's entry code does not note user_irq
+};
+
+// arch_futex_robust_unlock_get_pop(): decides from the registers whether the
+// try-unlock at the interrupted instruction has already released the lock.
+enum class decider : unsigned char {
+  correct,  // x86: ZF ? dx : NULL. arm64: pc == cs_success, or
+            // pc == cs_start and w3 == 0 (the stlxr succeeded)
+  naive,    // pc == cs_success only: misses "released, branch not yet taken"
+  // Library-only (not accepted by `rfutex model`): claims success for any ip
+  // in the range, ignoring the flags. Deliberately wrong in the other
+  // direction; the tests use it to show that the no-lost-lock check fires.
+  any_in_range,
+};
+
+// How the other thread replaces the page under the lock.
+enum class remap : unsigned char {
+  libc,  // munmap/mmap(MAP_FIXED) through the libc; rfutex's guard sees it
+  raw,   // syscall(SYS_mmap, ...): no user-space guard can see it
+};
+
+struct options {
+  protocol proto = protocol::vdso;
+  arch machine = arch::x86_64;
+  bool fixup = true;                          // futex_fixup_robust_unlock() in the exit loop
+  std::optional<bool> entry_notes_user_irq;   // empty: what 7.2's entry code does on `machine`
+  decider decide = decider::correct;
+  remap remapping = remap::libc;
+};
+
+// The real 7.2 behaviour of `a` for protocol `p`: fix-up on, the arch's own
+// entry model, the correct decider, remaps through the libc.
+options defaults_for(protocol p, arch a) noexcept;
+
+// Whether interrupt/exception entry from user mode sets rseq.event.user_irq:
+// the explicit option if given, else what 7.2 does on o.machine.
+bool entry_notes_user_irq(const options& o) noexcept;
+
+// The unmap guard runs only in rfutex's guarded protocol, and only for
+// remaps that go through the libc.
+constexpr bool guard_active(const options& o) noexcept {
+  return o.proto == protocol::guarded && o.remapping == remap::libc;
+}
+
+std::string_view to_string(protocol p) noexcept;
+std::string_view to_string(arch a) noexcept;
+std::string_view to_string(decider d) noexcept;
+std::string_view to_string(remap r) noexcept;
+
+// Parsers for the command line; empty on an unknown name. parse_decider
+// accepts only the names the command line offers (correct, naive).
+std::optional<protocol> parse_protocol(std::string_view s) noexcept;
+std::optional<arch> parse_arch(std::string_view s) noexcept;
+std::optional<decider> parse_decider(std::string_view s) noexcept;
+std::optional<remap> parse_remap(std::string_view s) noexcept;
+
+}  // namespace rfutex::model
