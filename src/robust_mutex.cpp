@@ -1,6 +1,8 @@
 // robust_mutex: owner-death and consistency rules on top of the lock protocol.
 #include "rfutex/robust_mutex.hpp"
 
+#include "rfutex/unmap.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -68,6 +70,8 @@ protocol::deadline to_deadline(std::int64_t ns, bool realtime) {
 }
 
 }  // namespace
+
+robust_mutex::~robust_mutex() { scrub_pending(&storage_, sizeof storage_); }
 
 lock_status robust_mutex::lock() {
   constexpr const char* what = "rfutex::robust_mutex::lock";

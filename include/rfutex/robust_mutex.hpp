@@ -41,7 +41,11 @@ class robust_mutex {
   constexpr robust_mutex() noexcept = default;
   robust_mutex(const robust_mutex&) = delete;
   robust_mutex& operator=(const robust_mutex&) = delete;
-  ~robust_mutex() = default;
+  // Destroying the mutex runs the unmap guard over its bytes (they may be
+  // reused for other data without any unmap). Destroy it only when no thread
+  // holds it or waits for it. Objects in shared memory need not be destroyed
+  // by every process: once, by the last user, before the bytes are reused.
+  ~robust_mutex();
 
   // Blocks until the calling thread holds the mutex.
   [[nodiscard]] lock_status lock();

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <system_error>
 
+#include "../guard/thread_registry.hpp"
 #include "../linux/capabilities.hpp"
 #include "lock_layout.hpp"
 
@@ -135,6 +136,7 @@ void init_thread_state(thread_state& s) {
   s.strategy = strategy;
   s.try_unlock = strategy == unlock_strategy::kernel ? sys::probe().try_unlock : nullptr;
   s.host = host;
+  guard::register_current_thread(head);  // so the unmap guard can scrub its pending slot
   s.tid = static_cast<std::uint32_t>(sys::gettid());  // last: marks `s` ready
 }
 

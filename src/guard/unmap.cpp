@@ -1,0 +1,79 @@
+// The public guard API: scrub, then do what libc does.
+#include "rfutex/unmap.hpp"
+
+#include <sys/mman.h>
+#include <sys/shm.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <system_error>
+
+#include "scrub.hpp"
+#include "thread_registry.hpp"
+
+namespace rfutex {
+
+namespace {
+
+std::uintptr_t address_of(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+[[noreturn]] void fail(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// The extent of the mapping that starts at `address` (/proc/self/maps), or 0.
+std::size_t mapping_length_at(std::uintptr_t address) {
+  std::FILE* maps = std::fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return 0;
+  unsigned long begin = 0, end = 0;
+  std::size_t length = 0;
+  char line[512];
+  while (std::fgets(line, sizeof line, maps) != nullptr) {
+    if (std::sscanf(line, "%lx-%lx", &begin, &end) == 2 && begin == address) {
+      length = end - begin;
+      break;
+    }
+  }
+  std::fclose(maps);
+  return length;
+}
+
+}  // namespace
+
+std::size_t scrub_pending(const void* address, std::size_t length) noexcept {
+  return guard::scrub_registered(address_of(address), address_of(address) + length);
+}
+
+void unmap(void* address, std::size_t length) {
+  scrub_pending(address, length);
+  if (::munmap(address, length) != 0) fail("rfutex::unmap: munmap");
+}
+
+void* remap(void* old_address, std::size_t old_length, std::size_t new_length, int flags,
+            void* new_address) {
+  scrub_pending(old_address, old_length);
+  if ((flags & MREMAP_FIXED) != 0) scrub_pending(new_address, new_length);
+  void* r = ::mremap(old_address, old_length, new_length, flags, new_address);
+  if (r == MAP_FAILED) fail("rfutex::remap: mremap");
+  return r;
+}
+
+void* map_fixed(void* address, std::size_t length, int prot, int flags, int fd, off_t offset) {
+  scrub_pending(address, length);
+  void* r = ::mmap(address, length, prot, flags | MAP_FIXED, fd, offset);
+  if (r == MAP_FAILED) fail("rfutex::map_fixed: mmap");
+  return r;
+}
+
+void detach_shm(const void* address) {
+  // shmdt takes no length: the attached segment is the mapping starting here
+  // (System V segments are mapped whole).
+  if (const std::size_t length = mapping_length_at(address_of(address)); length != 0)
+    scrub_pending(address, length);
+  if (::shmdt(address) != 0) fail("rfutex::detach_shm: shmdt");
+}
+
+std::size_t guarded_thread_count() noexcept { return guard::registered_count(); }
+
+}  // namespace rfutex
