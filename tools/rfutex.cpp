@@ -17,14 +17,20 @@ struct command {
 constexpr command commands[] = {
     {"info", rfutex::tool::info_command,
      "kernel capabilities, vDSO functions, robust-list head, chosen unlock strategy"},
+    {"repro", rfutex::tool::repro_command,
+     "reproduce the robust-unlock race on this kernel (and show it closed)"},
+    {"bench", rfutex::tool::bench_command,
+     "rfutex's robust mutex against glibc's and musl's: table, JSON, chart"},
     {"model", rfutex::tool::model_command,
      "explore the kernel side of the robust-unlock fix over every interleaving"},
+    {"__repro-victim", rfutex::tool::repro_victim_command, "internal"},
 };
 
 void usage(std::FILE* out) {
   std::fprintf(out, "usage: rfutex <command> [options]\n\ncommands:\n");
   for (const auto& c : commands)
-    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+    if (c.name.substr(0, 2) != "__")
+      std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.summary.size()), c.summary.data());
   std::fprintf(out, "\n`rfutex <command> --help` describes one command.\n");
 }

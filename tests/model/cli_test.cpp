@@ -1,42 +1,38 @@
 // `rfutex model` as scripts use it: exit status 0 (all hold), 1 (violation),
 // 2 (bad arguments, message on stderr). Runs the built tool; skipped where
-// it is not available (a build without tools, or inside the VM).
+// it is not built.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <string>
 #include <unistd.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
 
 namespace {
 
-#ifdef RFUTEX_TOOL_PATH
-constexpr const char* tool = RFUTEX_TOOL_PATH;
-#else
-constexpr const char* tool = nullptr;
-#endif
+std::string tool() { return rfutex::test::build_tree_path("tools/rfutex"); }
 
 struct outcome {
   int status = -1;
   std::string out;  // stdout and stderr together
 };
 
+// Runs `rfutex model <arguments>` (whitespace-separated; no shell needed, so
+// this also runs inside the VM).
 outcome run(const std::string& arguments) {
-  outcome o;
-  const std::string cmd = std::string(tool) + " model " + arguments + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return o;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) o.out.append(buf, n);
-  const int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
+  std::vector<std::string> args{"model"};
+  std::istringstream in(arguments);
+  for (std::string a; in >> a;) args.push_back(a);
+  const auto r = rfutex::test::run_program(tool(), args);
+  return {r.exit_code, r.output};
 }
 
 class ModelCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (tool == nullptr || access(tool, X_OK) != 0) GTEST_SKIP() << "rfutex tool not available";
+    if (access(tool().c_str(), X_OK) != 0) GTEST_SKIP() << "rfutex tool not built beside the tests";
   }
 };
 

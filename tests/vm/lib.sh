@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# lib.sh — shared helpers of the VM runner scripts (sourced, not run).
+
+vm_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+vm_die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 2; }
+
+# vm_ensure_packages PKG... — install the Debian packages that are missing.
+# Quick no-op when all are present; `apt-get update` only when the first
+# install attempt fails (a fresh machine has no package lists).
+vm_ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || vm_die "missing packages (need root to install): ${missing[*]}"
+  vm_log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+    apt-get update -q >&2 || vm_die "apt-get update failed"
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+      vm_die "cannot install ${missing[*]}"
+  fi
+}
