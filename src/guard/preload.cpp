@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "../linux/memory_map.hpp"
 #include "scrub.hpp"
 #include "thread_registry.hpp"
 
@@ -62,23 +63,6 @@ void* raw_mmap(void* address, std::size_t length, int prot, int flags, int fd, o
   return r == -1 ? MAP_FAILED : reinterpret_cast<void*>(r);
 }
 
-// Length of the mapping that starts at `address` (System V segments are
-// mapped whole), from /proc/self/maps without allocating.
-std::size_t mapping_length_at(std::uintptr_t address) {
-  std::FILE* maps = std::fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return 0;
-  unsigned long begin = 0, end = 0;
-  std::size_t length = 0;
-  char line[512];
-  while (std::fgets(line, sizeof line, maps) != nullptr) {
-    if (std::sscanf(line, "%lx-%lx", &begin, &end) == 2 && begin == address) {
-      length = end - begin;
-      break;
-    }
-  }
-  std::fclose(maps);
-  return length;
-}
 
 struct start_routine {
   void* (*fn)(void*);
@@ -142,7 +126,7 @@ RFUTEX_EXPORT void* mremap(void* old_address, std::size_t old_length, std::size_
 }
 
 RFUTEX_EXPORT int shmdt(const void* address) noexcept {
-  if (const std::size_t length = mapping_length_at(address_of(address)); length != 0)
+  if (const std::size_t length = rfutex::sys::mapping_length_at(address_of(address)); length != 0)
     scrub(address, length);
   return static_cast<int>(::syscall(SYS_shmdt, address));
 }

@@ -27,6 +27,19 @@ void ensure_size(int fd, std::size_t length) {
     fail("rfutex::shared_region: ftruncate");
 }
 
+// Takes a descriptor just opened by `what` (or -1 and errno), extends it to
+// `length` and maps it; closes it on any failure.
+shared_region map_sized(int fd, std::size_t length, const char* what) {
+  if (fd < 0) fail(what);
+  try {
+    ensure_size(fd, length);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  return shared_region::adopt_fd(fd, length);
+}
+
 }  // namespace
 
 shared_region shared_region::adopt_fd(int fd, std::size_t length, off_t offset) {
@@ -44,39 +57,17 @@ shared_region shared_region::adopt_fd(int fd, std::size_t length, off_t offset) 
 }
 
 shared_region shared_region::create_memfd(std::size_t length, const char* name) {
-  const int fd = ::memfd_create(name, MFD_CLOEXEC);
-  if (fd < 0) fail("rfutex::shared_region: memfd_create");
-  try {
-    ensure_size(fd, length);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  return adopt_fd(fd, length);
+  return map_sized(::memfd_create(name, MFD_CLOEXEC), length, "rfutex::shared_region: memfd_create");
 }
 
 shared_region shared_region::open_shm(const std::string& name, std::size_t length, bool create) {
-  const int fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) fail("rfutex::shared_region: shm_open");
-  try {
-    ensure_size(fd, length);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  return adopt_fd(fd, length);
+  return map_sized(::shm_open(name.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600),
+                   length, "rfutex::shared_region: shm_open");
 }
 
 shared_region shared_region::open_file(const std::string& path, std::size_t length) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) fail("rfutex::shared_region: open");
-  try {
-    ensure_size(fd, length);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  return adopt_fd(fd, length);
+  return map_sized(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600), length,
+                   "rfutex::shared_region: open");
 }
 
 shared_region& shared_region::operator=(shared_region&& other) noexcept {

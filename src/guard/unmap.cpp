@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <system_error>
 
+#include "../linux/memory_map.hpp"
 #include "scrub.hpp"
 #include "thread_registry.hpp"
 
@@ -22,22 +23,6 @@ std::uintptr_t address_of(const void* p) { return reinterpret_cast<std::uintptr_
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-// The extent of the mapping that starts at `address` (/proc/self/maps), or 0.
-std::size_t mapping_length_at(std::uintptr_t address) {
-  std::FILE* maps = std::fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return 0;
-  unsigned long begin = 0, end = 0;
-  std::size_t length = 0;
-  char line[512];
-  while (std::fgets(line, sizeof line, maps) != nullptr) {
-    if (std::sscanf(line, "%lx-%lx", &begin, &end) == 2 && begin == address) {
-      length = end - begin;
-      break;
-    }
-  }
-  std::fclose(maps);
-  return length;
-}
 
 }  // namespace
 
@@ -69,7 +54,7 @@ void* map_fixed(void* address, std::size_t length, int prot, int flags, int fd, 
 void detach_shm(const void* address) {
   // shmdt takes no length: the attached segment is the mapping starting here
   // (System V segments are mapped whole).
-  if (const std::size_t length = mapping_length_at(address_of(address)); length != 0)
+  if (const std::size_t length = sys::mapping_length_at(address_of(address)); length != 0)
     scrub_pending(address, length);
   if (::shmdt(address) != 0) fail("rfutex::detach_shm: shmdt");
 }

@@ -4,20 +4,10 @@
 
 #include <cstdio>
 
+#include "hex.hpp"
+
 namespace rfutex::model {
 namespace {
-
-std::string hex(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
-}
-
-std::string hex64(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 void say(effect_log* log, std::string line) {
   if (log) log->push_back(std::move(line));
@@ -58,7 +48,7 @@ void kernel::fixup_robust_unlock(state& s, std::uint64_t ip, bool user_irq, effe
     say(log, std::move(line));
     return;
   }
-  say(log, "futex_fixup_robust_unlock: ip " + hex64(ip) + " outside every unlock range");
+  say(log, "futex_fixup_robust_unlock: ip " + hex(ip) + " outside every unlock range");
 }
 
 void kernel::exit_to_user_mode(state& s, std::uint64_t ip, bool user_irq, signal_kind sig,

@@ -233,28 +233,20 @@ std::vector<instruction> vdso_program(arch a) {
 // and the pending slot cleared by the next instruction. What makes it safe
 // is not in this list: the unmap guard in the other thread's libc remap.
 std::vector<instruction> guarded_program(arch a) {
+  // rfutex's guarded release (src/protocol/lock_protocol.cpp,
+  // release_in_user_space): pending, unlink, an unconditional atomic exchange
+  // to 0, clear pending, and only then FUTEX_WAKE if waiters were queued —
+  // the window between the exchange and the clear is what the guard closes.
   const dialect d = dialect_of(a);
   builder b(a);
   const module m = module::librfutex;
   b.add(m, 0x00, "", d.set_pending, op::set_pending);
   b.add(m, 0x0a, "", d.unlink, op::unlink);
-  if (a == arch::arm64) {
-    emit_arm64_ll_sc(b, m, 0x10, "contended");
-    b.add(m, 0x10 + arm64_list64.end, "done", d.ret, op::done);
-  } else {
-    const bool i386 = a == arch::i386;
-    b.add(m, 0x10, "", i386 ? "mov 0x8(%esp),%eax      ; tid" : "mov %esi,%eax            ; tid",
-          op::load_tid);
-    b.add(m, 0x12, "", "xor %ecx,%ecx", op::nop);
-    b.add(m, 0x14, "", i386 ? "lock cmpxchg %ecx,(%edi)" : "lock cmpxchg %ecx,(%rdi)", op::cmpxchg);
-    b.add(m, 0x18, "", "jnz contended", op::jump_if_nz, "contended");
-    b.add(m, 0x1a, "", d.clear_pending, op::clear_pending);
-    b.add(m, 0x25, "done", d.ret, op::done);
-  }
-  b.add(m, 0x40, "contended", d.exchange, op::exchange);
-  b.add(m, 0x42, "", d.sys_wake, op::sys_futex_wake);
-  b.add(m, 0x44, "", d.clear_pending, op::clear_pending);
-  b.add(m, 0x4f, "", d.jmp_done, op::jump, "done");
+  b.add(m, 0x10, "", d.exchange, op::exchange);
+  b.add(m, 0x12, "", d.clear_pending, op::clear_pending);
+  b.add(m, 0x1d, "", d.test_waiters, op::jump_if_no_waiters, "done");
+  b.add(m, 0x25, "", d.sys_wake, op::sys_futex_wake);
+  b.add(m, 0x27, "done", d.ret, op::done);
   return b.finish();
 }
 

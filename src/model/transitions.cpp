@@ -5,14 +5,10 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "hex.hpp"
+
 namespace rfutex::model {
 namespace {
-
-std::string hex(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
-}
 
 const char* signal_words(signal_kind k) {
   switch (k) {
