@@ -51,14 +51,18 @@ void register_this_thread() {
 __attribute__((constructor)) void register_main_thread() { register_this_thread(); }
 
 void* raw_mmap(void* address, std::size_t length, int prot, int flags, int fd, off_t offset) {
+  // Every argument as a long: syscall() is variadic and the kernel's mmap
+  // reads whole registers, so an int's upper half would be garbage.
 #if defined(SYS_mmap2)
   if (offset % 4096 != 0) {
     errno = EINVAL;
     return MAP_FAILED;
   }
-  const long r = ::syscall(SYS_mmap2, address, length, prot, flags, fd, offset / 4096);
+  const long r = ::syscall(SYS_mmap2, address, length, long{prot}, long{flags}, long{fd},
+                           static_cast<long>(offset / 4096));
 #else
-  const long r = ::syscall(SYS_mmap, address, length, prot, flags, fd, offset);
+  const long r = ::syscall(SYS_mmap, address, length, long{prot}, long{flags}, long{fd},
+                           static_cast<long>(offset));
 #endif
   return r == -1 ? MAP_FAILED : reinterpret_cast<void*>(r);
 }
@@ -121,7 +125,7 @@ RFUTEX_EXPORT void* mremap(void* old_address, std::size_t old_length, std::size_
     scrub(new_address, new_length);
   }
   scrub(old_address, old_length);
-  const long r = ::syscall(SYS_mremap, old_address, old_length, new_length, flags, new_address);
+  const long r = ::syscall(SYS_mremap, old_address, old_length, new_length, long{flags}, new_address);
   return r == -1 ? MAP_FAILED : reinterpret_cast<void*>(r);
 }
 

@@ -25,7 +25,10 @@ int clock_flag(futex_clock clock) {
 
 long futex(std::uint32_t* uaddr, int op, std::uint32_t val, const void* timeout_or_val2,
            void* uaddr2, std::uint32_t val3) noexcept {
-  const long r = ::syscall(futex_syscall, uaddr, op, val, timeout_or_val2, uaddr2, val3);
+  // Integers widened to long: syscall() is variadic (the kernel's futex
+  // truncates them again, but nothing is left to the caller's upper halves).
+  const long r = ::syscall(futex_syscall, uaddr, long{op}, static_cast<unsigned long>(val), timeout_or_val2,
+                           uaddr2, static_cast<unsigned long>(val3));
   return r == -1 ? -errno : r;
 }
 

@@ -85,10 +85,14 @@ struct rfutex_lock final : lock_under_test {
 };
 
 void* raw_map_fixed(void* at, int fd) {
+  // Every argument as a long: syscall() is variadic and the kernel's mmap
+  // reads whole registers, so an int's upper half would be garbage.
 #if defined(SYS_mmap2)
-  const long r = ::syscall(SYS_mmap2, at, page_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  const long r = ::syscall(SYS_mmap2, at, page_size, long{PROT_READ | PROT_WRITE},
+                           long{MAP_SHARED | MAP_FIXED}, long{fd}, 0L);
 #else
-  const long r = ::syscall(SYS_mmap, at, page_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  const long r = ::syscall(SYS_mmap, at, page_size, long{PROT_READ | PROT_WRITE},
+                           long{MAP_SHARED | MAP_FIXED}, long{fd}, 0L);
 #endif
   return r == -1 ? MAP_FAILED : reinterpret_cast<void*>(r);
 }
