@@ -1,11 +1,14 @@
-// robust_mutex: owner-death and consistency rules on top of the lock protocol.
+// robust_mutex and robust_pi_mutex: owner-death and consistency rules on top
+// of the lock protocol.
 #include "rfutex/robust_mutex.hpp"
 
+#include "rfutex/robust_pi_mutex.hpp"
 #include "rfutex/unmap.hpp"
 
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <string>
 #include <system_error>
 
 #include "protocol/lock_protocol.hpp"
@@ -19,7 +22,15 @@ using detail::state_consistent;
 using detail::state_inconsistent;
 using detail::state_not_recoverable;
 
-[[noreturn]] void fail(int error, const char* what) {
+constexpr const char* name_of(detail::lock_kind kind) {
+  return kind == detail::lock_kind::plain ? "rfutex::robust_mutex" : "rfutex::robust_pi_mutex";
+}
+
+// Throws std::system_error(error) for operation `op` of a lock of `kind`,
+// with `why` appended when given.
+[[noreturn]] void fail(int error, detail::lock_kind kind, const char* op, const char* why = nullptr) {
+  std::string what = std::string(name_of(kind)) + "::" + op;
+  if (why != nullptr) what += std::string(": ") + why;
   throw std::system_error(error, std::generic_category(), what);
 }
 
@@ -32,20 +43,21 @@ std::atomic_ref<std::uint32_t> state_of(detail::lock_storage& s) {
 // Finishes an acquisition the protocol reported: applies the owner-death and
 // not-recoverable rules. Throws ENOTRECOVERABLE (after letting go again).
 try_status finish_acquire(detail::lock_storage& s, protocol::thread_state& me,
-                          protocol::acquire_outcome outcome, const char* what) {
+                          detail::lock_kind kind, protocol::acquire_outcome outcome,
+                          const char* op) {
   using protocol::acquire_outcome;
   switch (outcome) {
     case acquire_outcome::busy: return try_status::busy;
     case acquire_outcome::timed_out: return try_status::timed_out;
-    case acquire_outcome::self_deadlock: fail(EDEADLK, what);
+    case acquire_outcome::self_deadlock: fail(EDEADLK, kind, op, "the calling thread holds it");
     case acquire_outcome::acquired:
     case acquire_outcome::owner_died: break;
   }
   // relaxed: we hold the mutex; the acquire on the word ordered this load.
   if (state_of(s).load(std::memory_order_relaxed) == state_not_recoverable) {
     // Pass the news on: wake everyone, each finds the same state.
-    protocol::release(&s.word, me, INT_MAX);
-    fail(ENOTRECOVERABLE, what);
+    protocol::release(&s.word, me, kind, INT_MAX);
+    fail(ENOTRECOVERABLE, kind, op);
   }
   if (outcome == acquire_outcome::owner_died) {
     // relaxed: published to the next holder by our release of the word.
@@ -57,10 +69,10 @@ try_status finish_acquire(detail::lock_storage& s, protocol::thread_state& me,
 
 // Cheap early answer for a mutex already declared not recoverable; the
 // authoritative check is the one made while holding it (finish_acquire).
-void reject_if_not_recoverable(detail::lock_storage& s, const char* what) {
+void reject_if_not_recoverable(detail::lock_storage& s, detail::lock_kind kind, const char* op) {
   // acquire: pairs with the release of the word by the holder that set it.
   if (state_of(s).load(std::memory_order_acquire) == state_not_recoverable)
-    fail(ENOTRECOVERABLE, what);
+    fail(ENOTRECOVERABLE, kind, op);
 }
 
 protocol::deadline to_deadline(std::int64_t ns, bool realtime) {
@@ -69,74 +81,87 @@ protocol::deadline to_deadline(std::int64_t ns, bool realtime) {
           realtime ? sys::futex_clock::realtime : sys::futex_clock::monotonic};
 }
 
+// One acquisition attempt of any flavour, with the rules applied.
+try_status acquire(detail::lock_storage& s, detail::lock_kind kind, protocol::wait_policy policy,
+                   const protocol::deadline* until, const char* op) {
+  auto& me = protocol::current_thread();
+  reject_if_not_recoverable(s, kind, op);
+  const auto outcome = protocol::acquire(&s.word, me, kind, policy, until);
+  return finish_acquire(s, me, kind, outcome, op);
+}
+
 }  // namespace
 
-robust_mutex::~robust_mutex() { scrub_pending(&storage_, sizeof storage_); }
+template <detail::lock_kind Kind>
+basic_robust_mutex<Kind>::~basic_robust_mutex() {
+  scrub_pending(&storage_, sizeof storage_);
+}
 
-lock_status robust_mutex::lock() {
-  constexpr const char* what = "rfutex::robust_mutex::lock";
-  auto& me = protocol::current_thread();
-  reject_if_not_recoverable(storage_, what);
-  const auto outcome = protocol::acquire(&storage_.word, me, protocol::wait_policy::wait, nullptr);
-  return finish_acquire(storage_, me, outcome, what) == try_status::owner_died
+template <detail::lock_kind Kind>
+lock_status basic_robust_mutex<Kind>::lock() {
+  return acquire(storage_, Kind, protocol::wait_policy::wait, nullptr, "lock") ==
+                 try_status::owner_died
              ? lock_status::owner_died
              : lock_status::acquired;
 }
 
-try_lock_result robust_mutex::try_lock() {
-  constexpr const char* what = "rfutex::robust_mutex::try_lock";
-  auto& me = protocol::current_thread();
-  reject_if_not_recoverable(storage_, what);
-  const auto outcome =
-      protocol::acquire(&storage_.word, me, protocol::wait_policy::no_wait, nullptr);
-  return try_lock_result(finish_acquire(storage_, me, outcome, what));
+template <detail::lock_kind Kind>
+try_lock_result basic_robust_mutex<Kind>::try_lock() {
+  return try_lock_result(
+      acquire(storage_, Kind, protocol::wait_policy::no_wait, nullptr, "try_lock"));
 }
 
-try_lock_result robust_mutex::try_lock_until_ns(std::int64_t ns, clock_kind clock) {
-  constexpr const char* what = "rfutex::robust_mutex::try_lock_until";
-  auto& me = protocol::current_thread();
-  reject_if_not_recoverable(storage_, what);
+template <detail::lock_kind Kind>
+try_lock_result basic_robust_mutex<Kind>::try_lock_until_ns(std::int64_t ns, clock_kind clock) {
   const protocol::deadline until = to_deadline(ns, clock == clock_kind::realtime);
-  const auto outcome = protocol::acquire(&storage_.word, me, protocol::wait_policy::wait, &until);
-  return try_lock_result(finish_acquire(storage_, me, outcome, what));
+  return try_lock_result(
+      acquire(storage_, Kind, protocol::wait_policy::wait, &until, "try_lock_until"));
 }
 
-try_lock_result robust_mutex::lock_for_ever_as_try() {
+template <detail::lock_kind Kind>
+try_lock_result basic_robust_mutex<Kind>::lock_for_ever_as_try() {
   return try_lock_result(lock() == lock_status::owner_died ? try_status::owner_died
                                                            : try_status::acquired);
 }
 
-void robust_mutex::unlock() {
+template <detail::lock_kind Kind>
+void basic_robust_mutex<Kind>::unlock() {
   auto& me = protocol::current_thread();
   if (protocol::owner_of(&storage_.word) != me.tid)
-    fail(EPERM, "rfutex::robust_mutex::unlock: the calling thread does not hold the mutex");
+    fail(EPERM, Kind, "unlock", "the calling thread does not hold the mutex");
   int wake = 1;
   // relaxed: we hold it; the release of the word publishes the change.
   if (state_of(storage_).load(std::memory_order_relaxed) == state_inconsistent) {
     state_of(storage_).store(state_not_recoverable, std::memory_order_relaxed);
     wake = INT_MAX;
   }
-  protocol::release(&storage_.word, me, wake);
+  protocol::release(&storage_.word, me, Kind, wake);
 }
 
-void robust_mutex::make_consistent() {
+template <detail::lock_kind Kind>
+void basic_robust_mutex<Kind>::make_consistent() {
   auto& me = protocol::current_thread();
   if (protocol::owner_of(&storage_.word) != me.tid)
-    fail(EPERM, "rfutex::robust_mutex::make_consistent: the calling thread does not hold the mutex");
+    fail(EPERM, Kind, "make_consistent", "the calling thread does not hold the mutex");
   auto state = state_of(storage_);
   // relaxed: we hold it.
   if (state.load(std::memory_order_relaxed) != state_inconsistent)
-    fail(EINVAL, "rfutex::robust_mutex::make_consistent: the mutex is not inconsistent");
+    fail(EINVAL, Kind, "make_consistent", "the mutex is not inconsistent");
   state.store(state_consistent, std::memory_order_relaxed);
 }
 
-bool robust_mutex::consistent() const noexcept {
+template <detail::lock_kind Kind>
+bool basic_robust_mutex<Kind>::consistent() const noexcept {
   auto& s = const_cast<detail::lock_storage&>(storage_);
   return state_of(s).load(std::memory_order_relaxed) == state_consistent;
 }
 
-pid_t robust_mutex::owner() const noexcept {
+template <detail::lock_kind Kind>
+pid_t basic_robust_mutex<Kind>::owner() const noexcept {
   return static_cast<pid_t>(protocol::owner_of(&storage_.word));
 }
+
+template class basic_robust_mutex<detail::lock_kind::plain>;
+template class basic_robust_mutex<detail::lock_kind::priority_inheritance>;
 
 }  // namespace rfutex

@@ -1,5 +1,6 @@
 // rfutex::robust_mutex — a robust, process-shared mutex whose unlock cannot
-// make the kernel write into memory that was unmapped and replaced.
+// make the kernel write into memory that was unmapped and replaced — and
+// rfutex::robust_pi_mutex, the same with priority inheritance.
 //
 // Put it in memory shared by processes (memfd, shm_open, a mapped file) or
 // anywhere else; zero-filled bytes are an unlocked mutex, so a fresh shared
@@ -20,6 +21,12 @@
 //   ENOSYS / EINVAL   RFUTEX_UNLOCK asks for a strategy the kernel lacks / no strategy
 // Failed calls change nothing.
 //
+// robust_pi_mutex (rfutex/robust_pi_mutex.hpp) has the same interface and
+// layout; its contended lock and unlock go through the kernel
+// (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI), which queues waiters by priority and
+// boosts the owner. A lock's bytes are one kind or the other for its whole
+// life: never use the same bytes as both.
+//
 // Satisfies the standard Lockable and TimedLockable requirements, so
 // std::unique_lock, std::scoped_lock and std::try_lock work with it (they
 // cannot report owner death; check consistent() after locking through them).
@@ -36,16 +43,17 @@
 
 namespace rfutex {
 
-class robust_mutex {
+template <detail::lock_kind Kind>
+class basic_robust_mutex {
  public:
-  constexpr robust_mutex() noexcept = default;
-  robust_mutex(const robust_mutex&) = delete;
-  robust_mutex& operator=(const robust_mutex&) = delete;
+  constexpr basic_robust_mutex() noexcept = default;
+  basic_robust_mutex(const basic_robust_mutex&) = delete;
+  basic_robust_mutex& operator=(const basic_robust_mutex&) = delete;
   // Destroying the mutex runs the unmap guard over its bytes (they may be
   // reused for other data without any unmap). Destroy it only when no thread
   // holds it or waits for it. Objects in shared memory need not be destroyed
   // by every process: once, by the last user, before the bytes are reused.
-  ~robust_mutex();
+  ~basic_robust_mutex();
 
   // Blocks until the calling thread holds the mutex.
   [[nodiscard]] lock_status lock();
@@ -93,12 +101,17 @@ class robust_mutex {
   detail::lock_storage storage_;
 };
 
+using robust_mutex = basic_robust_mutex<detail::lock_kind::plain>;
+extern template class basic_robust_mutex<detail::lock_kind::plain>;
+extern template class basic_robust_mutex<detail::lock_kind::priority_inheritance>;
+
 static_assert(sizeof(robust_mutex) == sizeof(detail::lock_storage) &&
               alignof(robust_mutex) == alignof(detail::lock_storage));
 static_assert(std::is_standard_layout_v<robust_mutex>);
 
+template <detail::lock_kind Kind>
 template <class Rep, class Period>
-try_lock_result robust_mutex::try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
+try_lock_result basic_robust_mutex<Kind>::try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
   using namespace std::chrono;
   // Anything beyond ~100 years is "for ever" (and would overflow nanoseconds).
   if (duration<long double>(timeout) > duration<long double>(hours(24 * 365 * 100)))
@@ -106,8 +119,9 @@ try_lock_result robust_mutex::try_lock_for(const std::chrono::duration<Rep, Peri
   return try_lock_until(steady_clock::now() + ceil<nanoseconds>(timeout));
 }
 
+template <detail::lock_kind Kind>
 template <class Clock, class Duration>
-try_lock_result robust_mutex::try_lock_until(
+try_lock_result basic_robust_mutex<Kind>::try_lock_until(
     const std::chrono::time_point<Clock, Duration>& deadline) {
   using namespace std::chrono;
   if constexpr (std::is_same_v<Clock, steady_clock> || std::is_same_v<Clock, system_clock>) {

@@ -25,6 +25,64 @@ std::uint32_t release_in_user_space(std::atomic_ref<std::uint32_t> w, const list
   return old;
 }
 
+[[noreturn]] void fail_futex(long r, const char* what) {
+  throw std::system_error(static_cast<int>(-r), std::generic_category(), what);
+}
+
+// The PI acquisition: user space takes only a free word; everything else is
+// the kernel's (it queues us by priority and boosts the owner).
+acquire_outcome acquire_pi(std::uint32_t* word, thread_state& me, std::uintptr_t node,
+                           wait_policy policy, const deadline* until) {
+  std::atomic_ref<std::uint32_t> w(*word);
+  set_pending(me.host, node | sys::robust_entry_pi);
+  std::uint32_t expected = 0;
+  // acquire: the data the lock protects happens-after the last owner's release.
+  if (!w.compare_exchange_strong(expected, me.tid, std::memory_order_acquire,
+                                 std::memory_order_relaxed)) {
+    for (;;) {
+      const long r = policy == wait_policy::no_wait
+                         ? sys::futex_trylock_pi(word)
+                         : sys::futex_lock_pi(word, until ? &until->at : nullptr,
+                                              until ? until->clock : sys::futex_clock::monotonic);
+      if (r == 0) break;
+      if (r == -EINTR) continue;
+      clear_pending(me.host);
+      if (r == -EWOULDBLOCK || r == -EBUSY) return acquire_outcome::busy;
+      if (r == -ETIMEDOUT) return acquire_outcome::timed_out;
+      if (r == -EDEADLK) return acquire_outcome::self_deadlock;
+      fail_futex(r, "rfutex: FUTEX_LOCK_PI");
+    }
+    // The kernel made us the owner. acquire: its store of our TID is ordered
+    // after the previous owner's release (the kernel's own locking), and our
+    // reads of the data after this load.
+    const std::uint32_t v = w.load(std::memory_order_acquire);
+    if ((v & futex_owner_died) != 0) {
+      // relaxed: we own the word; only the kernel may add FUTEX_WAITERS
+      // meanwhile, and fetch_and keeps that.
+      w.fetch_and(~futex_owner_died, std::memory_order_relaxed);
+      link_node(me.host, node, sys::robust_entry_pi);
+      clear_pending(me.host);
+      return acquire_outcome::owner_died;
+    }
+  }
+  link_node(me.host, node, sys::robust_entry_pi);
+  clear_pending(me.host);
+  return acquire_outcome::acquired;
+}
+
+// tid -> 0 when nobody waits; then clears `pending`. False (nothing changed)
+// when waiters are queued.
+bool release_uncontended(std::atomic_ref<std::uint32_t> w, std::uint32_t tid,
+                         const list_host& host) {
+  std::uint32_t expected = tid;
+  // release: as release_in_user_space().
+  if (!w.compare_exchange_strong(expected, 0, std::memory_order_release,
+                                 std::memory_order_relaxed))
+    return false;
+  clear_pending(host);
+  return true;
+}
+
 }  // namespace
 
 std::uint32_t owner_of(const std::uint32_t* word) noexcept {
@@ -35,8 +93,8 @@ std::uint32_t owner_of(const std::uint32_t* word) noexcept {
          futex_tid_mask;
 }
 
-acquire_outcome acquire(std::uint32_t* word, thread_state& me, wait_policy policy,
-                        const deadline* until) {
+acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
+                        wait_policy policy, const deadline* until) {
   std::atomic_ref<std::uint32_t> w(*word);
   const std::uint32_t tid = me.tid;
   // relaxed: picks a path only; every transition below is decided by a CAS.
@@ -44,6 +102,7 @@ acquire_outcome acquire(std::uint32_t* word, thread_state& me, wait_policy polic
   if ((v & futex_tid_mask) == tid) return acquire_outcome::self_deadlock;
 
   const std::uintptr_t node = node_of(word, me.host);
+  if (kind == lock_kind::priority_inheritance) return acquire_pi(word, me, node, policy, until);
   set_pending(me.host, node);
   std::uint32_t slept = 0;  // FUTEX_WAITERS once we have slept: others may sleep too
   for (;;) {
@@ -79,23 +138,29 @@ acquire_outcome acquire(std::uint32_t* word, thread_state& me, wait_policy polic
     }
     if (r < 0 && r != -EAGAIN && r != -EINTR) {
       clear_pending(me.host);
-      throw std::system_error(static_cast<int>(-r), std::generic_category(), "rfutex: FUTEX_WAIT");
+      fail_futex(r, "rfutex: FUTEX_WAIT");
     }
     slept = futex_waiters;
     v = w.load(std::memory_order_relaxed);
   }
 }
 
-release_outcome release(std::uint32_t* word, thread_state& me, int wake_count) {
+release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count) {
   std::atomic_ref<std::uint32_t> w(*word);
   const std::uint32_t tid = me.tid;
-  // relaxed: our own TID can only have been written by us.
+  // relaxed: our own TID can only have been written by us (or, for PI, by
+  // the kernel on our behalf before we returned from FUTEX_LOCK_PI).
   if ((w.load(std::memory_order_relaxed) & futex_tid_mask) != tid)
     return release_outcome::not_owner;
 
+  const bool pi = kind == lock_kind::priority_inheritance;
+  // The kernel op that releases a contended word: wakes a FUTEX_WAIT sleeper,
+  // or hands a PI futex to its top waiter.
+  const int kernel_op = pi ? sys::futex_op_unlock_pi : sys::futex_op_wake;
   const list_host& host = me.host;
-  set_pending(host, node_of(word, host));
-  unlink_node(host, node_of(word, host));
+  const std::uintptr_t node = node_of(word, host);
+  set_pending(host, node | (pi ? sys::robust_entry_pi : 0));
+  unlink_node(host, node);
 
   switch (me.strategy) {
     case unlock_strategy::kernel: {
@@ -103,29 +168,31 @@ release_outcome release(std::uint32_t* word, thread_state& me, int wake_count) {
       // x86); the barrier keeps the compiler from sinking earlier stores past it.
       compiler_barrier();
       if (me.try_unlock(word, tid, pending_slot(host)) == tid) return release_outcome::released;
-      // Waiters are queued: the kernel stores 0 (release), clears `pending`
-      // and wakes, all in one call.
-      if (sys::futex_robust_unlock(word, sys::futex_op_wake, wake_count, pending_slot(host),
+      // Waiters are queued: the kernel releases (or hands over), clears
+      // `pending` and wakes, all in one call.
+      if (sys::futex_robust_unlock(word, kernel_op, wake_count, pending_slot(host),
                                    sys::futex_flag_native_list != 0) >= 0)
         return release_outcome::released;
       break;  // not after a successful probe; finish in user space
     }
     case unlock_strategy::hybrid: {
-      std::uint32_t expected = tid;
-      // release: as release_in_user_space().
-      if (w.compare_exchange_strong(expected, 0, std::memory_order_release,
-                                    std::memory_order_relaxed)) {
-        clear_pending(host);
-        return release_outcome::released;
-      }
-      compiler_barrier();  // the kernel's store-release of 0 is our release
-      if (sys::futex_robust_unlock(word, sys::futex_op_wake, wake_count, pending_slot(host),
+      if (release_uncontended(w, tid, host)) return release_outcome::released;
+      compiler_barrier();  // the kernel's store is our release
+      if (sys::futex_robust_unlock(word, kernel_op, wake_count, pending_slot(host),
                                    sys::futex_flag_native_list != 0) >= 0)
         return release_outcome::released;
       break;
     }
     case unlock_strategy::guarded:
       break;
+  }
+  if (pi) {
+    if (!release_uncontended(w, tid, host)) {
+      const long r = sys::futex_unlock_pi(word);
+      clear_pending(host);
+      if (r < 0) fail_futex(r, "rfutex: FUTEX_UNLOCK_PI");
+    }
+    return release_outcome::released;
   }
   const std::uint32_t old = release_in_user_space(w, host);
   if ((old & futex_waiters) != 0 || wake_count > 1) sys::futex_wake(word, wake_count);

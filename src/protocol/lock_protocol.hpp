@@ -33,11 +33,20 @@
 //   - guarded (older kernels): the store and the clear in user space; the
 //     unmap guard clears a stale `pending` before any unmap of its range
 //     (see README, Limitations).
+//
+// Priority-inheritance locks use the same word, list and pending slot (their
+// list entries carry bit 0, FUTEX_ROBUST_MOD_PI), but the kernel owns every
+// contended transition: a locker that cannot CAS 0 -> tid calls
+// FUTEX_LOCK_PI (the kernel queues it, boosts the owner, and hands the lock
+// over, OWNER_DIED included); an owner that cannot CAS tid -> 0 calls
+// FUTEX_UNLOCK_PI (with FUTEX_ROBUST_UNLOCK where the kernel has it). The
+// uncontended release is the same try-unlock as for a plain lock.
 #pragma once
 
 #include <cstdint>
 
 #include "../linux/futex.hpp"
+#include "rfutex/detail/lock_storage.hpp"
 #include "thread_state.hpp"
 
 namespace rfutex::protocol {
@@ -52,6 +61,8 @@ enum class acquire_outcome : unsigned char {
 
 enum class wait_policy : unsigned char { no_wait, wait };
 
+using detail::lock_kind;
+
 struct deadline {
   sys::kernel_timespec at;  // absolute
   sys::futex_clock clock;
@@ -60,15 +71,16 @@ struct deadline {
 // Takes `word` for the calling thread. `until` (nullptr: forever) bounds the
 // wait. Throws std::system_error only for an error of the futex call itself
 // (e.g. EFAULT); `pending` is clear whenever it returns or throws.
-acquire_outcome acquire(std::uint32_t* word, thread_state& me, wait_policy policy,
-                        const deadline* until);
+acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
+                        wait_policy policy, const deadline* until);
 
 enum class release_outcome : unsigned char { released, not_owner };
 
 // Releases `word`, held by the calling thread, and wakes up to `wake_count`
-// waiters (1, or INT_MAX to wake all). not_owner when the word does not hold
-// our TID — then nothing changed.
-release_outcome release(std::uint32_t* word, thread_state& me, int wake_count);
+// waiters (1, or INT_MAX to wake all; a PI lock always hands over to its top
+// waiter). not_owner when the word does not hold our TID — then nothing
+// changed.
+release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count);
 
 // The TID bits of the word (0: free).
 std::uint32_t owner_of(const std::uint32_t* word) noexcept;

@@ -8,26 +8,27 @@
 
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::test::child_process;
 using rfutex::test::shared;
 
-class Contention : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(Contention);
 
+template <class M>
 struct arena {
-  robust_mutex m;
+  M m;
   long counter = 0;
   int errors = 0;
 };
 
-TEST_F(Contention, ProcessesTimesThreadsCountExactly) {
+TYPED_TEST(Contention, ProcessesTimesThreadsCountExactly) {
   constexpr int processes = 3, threads = 3, rounds = 5000;
-  shared<arena> a;
+  shared<arena<TypeParam>> a;
   std::vector<child_process> children;
   for (int p = 0; p < processes; ++p)
     children.push_back(child_process::fork([&] {
@@ -50,9 +51,9 @@ TEST_F(Contention, ProcessesTimesThreadsCountExactly) {
 }
 
 // Contention that includes try_lock and timed attempts mixed with lock().
-TEST_F(Contention, MixedAcquisitionStylesCountExactly) {
+TYPED_TEST(Contention, MixedAcquisitionStylesCountExactly) {
   constexpr int processes = 2, rounds = 5000;
-  shared<arena> a;
+  shared<arena<TypeParam>> a;
   std::vector<child_process> children;
   for (int p = 0; p < processes; ++p)
     children.push_back(child_process::fork([&, p] {

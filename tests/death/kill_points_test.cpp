@@ -16,28 +16,30 @@
 #include "ptrace_stepper.hpp"
 #include "rfutex/capabilities.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::try_status;
 using rfutex::test::shared;
 using rfutex::test::stepped_child;
 
-class KillPoints : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(KillPoints);
 
+template <class M>
 struct arena {
-  robust_mutex m;
-  robust_mutex warm_up;
+  M m;
+  M warm_up;
   std::uintptr_t head = 0;  // the child's robust-list head
   std::uint32_t tid = 0;
 };
 
 // The child's first lock initialises rfutex's per-thread state (syscalls and
 // all); do that before the traced part so only the operation is stepped.
-void prepare_child(arena& a) {
+template <class M>
+void prepare_child(arena<M>& a) {
   (void)a.warm_up.lock();
   a.warm_up.unlock();
   a.head = reinterpret_cast<std::uintptr_t>(rfutex::current_robust_list().head);
@@ -51,7 +53,8 @@ struct snapshot {
   std::uintptr_t first;    // head->list.next, untagged
 };
 
-snapshot look(const stepped_child& c, arena& a) {
+template <class M>
+snapshot look(const stepped_child& c, arena<M>& a) {
   const auto head = a.head;
   return {std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(&a.m))
               .load(std::memory_order_acquire),
@@ -60,7 +63,8 @@ snapshot look(const stepped_child& c, arena& a) {
 }
 
 // Takes the mutex after the child died; reports how.
-try_status recover(robust_mutex& m) {
+template <class M>
+try_status recover(M& m) {
   auto r = m.try_lock();
   if (r.owner_died()) m.make_consistent();
   if (r) m.unlock();
@@ -70,7 +74,8 @@ try_status recover(robust_mutex& m) {
 // Everything the kernel reads when the child dies: the word, list_op_pending
 // and the chain of entries from the head. Two instants with equal views are
 // indistinguishable to the kernel's exit processing.
-std::vector<std::uintptr_t> kernel_visible(const stepped_child& c, arena& a) {
+template <class M>
+std::vector<std::uintptr_t> kernel_visible(const stepped_child& c, arena<M>& a) {
   std::vector<std::uintptr_t> v{std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(&a.m))
                                     .load(std::memory_order_acquire),
                                 c.peek(a.head + offsetof(rfutex::sys::robust_list_head, list_op_pending))};
@@ -86,9 +91,10 @@ std::vector<std::uintptr_t> kernel_visible(const stepped_child& c, arena& a) {
 // of `traced`: every instruction when there are few enough; otherwise (slow,
 // instrumented sanitizer builds) the first instruction of every distinct
 // kernel-visible state, which covers every outcome the kernel can produce.
-std::vector<long> kill_points(const std::function<void(arena&)>& setup,
-                              const std::function<void(arena&)>& traced) {
-  shared<arena> a;
+template <class M>
+std::vector<long> kill_points(const std::function<void(arena<M>&)>& setup,
+                              const std::function<void(arena<M>&)>& traced) {
+  shared<arena<M>> a;
   stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
   std::vector<long> every{0}, distinct{0};
   auto last = kernel_visible(c, *a);
@@ -104,13 +110,14 @@ std::vector<long> kill_points(const std::function<void(arena&)>& setup,
 
 // Kills a fresh child after each of `points` steps and checks the mutex is
 // recoverable; both outcomes (free / owner_died) must occur.
-void kill_at_every_point(const std::function<void(arena&)>& setup,
-                         const std::function<void(arena&)>& traced) {
-  const std::vector<long> points = kill_points(setup, traced);
+template <class M>
+void kill_at_every_point(const std::function<void(arena<M>&)>& setup,
+                         const std::function<void(arena<M>&)>& traced) {
+  const std::vector<long> points = kill_points<M>(setup, traced);
   ASSERT_GE(points.size(), 4u) << "too few distinct instants: the operation was not stepped";
   int free_seen = 0, died_seen = 0;
   for (long k : points) {
-    shared<arena> a;
+    shared<arena<M>> a;
     stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
     for (long i = 0; i < k && c.step(); ++i) {
     }
@@ -124,24 +131,26 @@ void kill_at_every_point(const std::function<void(arena&)>& setup,
   EXPECT_GT(died_seen, 0) << "some kills came while the child held it";
 }
 
-TEST_F(KillPoints, DeathAtAnyInstructionOfLockNeverLosesTheMutex) {
-  kill_at_every_point([](arena& a) { prepare_child(a); }, [](arena& a) { (void)a.m.lock(); });
+TYPED_TEST(KillPoints, DeathAtAnyInstructionOfLockNeverLosesTheMutex) {
+  using A = arena<TypeParam>;
+  kill_at_every_point<TypeParam>([](A& a) { prepare_child(a); }, [](A& a) { (void)a.m.lock(); });
 }
 
-TEST_F(KillPoints, DeathAtAnyInstructionOfUnlockNeverLosesTheMutex) {
-  kill_at_every_point(
-      [](arena& a) {
+TYPED_TEST(KillPoints, DeathAtAnyInstructionOfUnlockNeverLosesTheMutex) {
+  using A = arena<TypeParam>;
+  kill_at_every_point<TypeParam>(
+      [](A& a) {
         prepare_child(a);
         (void)a.m.lock();
       },
-      [](arena& a) { a.m.unlock(); });
+      [](A& a) { a.m.unlock(); });
 }
 
 // The lock path's own window: the word already holds the child's TID but the
 // node is not linked yet. Only list_op_pending tells the kernel; killing
 // exactly there must still hand the mutex over as owner_died.
-TEST_F(KillPoints, DeathAfterTakingTheWordBeforeLinkingIsRecovered) {
-  shared<arena> a;
+TYPED_TEST(KillPoints, DeathAfterTakingTheWordBeforeLinkingIsRecovered) {
+  shared<arena<TypeParam>> a;
   stepped_child c([&] { prepare_child(*a); }, [&] { (void)a->m.lock(); });
   const std::uintptr_t node =
       reinterpret_cast<std::uintptr_t>(&a->m) - static_cast<std::uintptr_t>(rfutex::current_robust_list().futex_offset);

@@ -1,5 +1,6 @@
-// A thread holding glibc robust mutexes and rfutex mutexes at once, linked in
-// one list in any interleaving, is killed: the kernel recovers *both* kinds.
+// A thread holding glibc robust mutexes and rfutex mutexes (plain and PI) at
+// once, linked in one list in any interleaving, is killed: the kernel
+// recovers every kind.
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "rfutex/robust_pi_mutex.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
@@ -24,6 +26,7 @@ constexpr int per_kind = 4;
 
 struct arena {
   robust_mutex ours[per_kind];
+  rfutex::robust_pi_mutex ours_pi[per_kind];
   pthread_mutex_t theirs[per_kind];
   rfutex::test::event ready;
   arena() {
@@ -42,16 +45,19 @@ struct arena {
 int hold_all_interleaved(arena& a, unsigned seed) {
   std::mt19937 rng(seed);
   std::vector<int> order;
-  for (int i = 0; i < 2 * per_kind; ++i) order.push_back(i);
+  for (int i = 0; i < 3 * per_kind; ++i) order.push_back(i);
   auto take = [&](int i) {
-    return i < per_kind ? a.ours[i].lock() == lock_status::acquired
-                        : pthread_mutex_lock(&a.theirs[i - per_kind]) == 0;
+    if (i < per_kind) return a.ours[i].lock() == lock_status::acquired;
+    if (i < 2 * per_kind) return a.ours_pi[i - per_kind].lock() == lock_status::acquired;
+    return pthread_mutex_lock(&a.theirs[i - 2 * per_kind]) == 0;
   };
   auto drop = [&](int i) {
     if (i < per_kind)
       a.ours[i].unlock();
+    else if (i < 2 * per_kind)
+      a.ours_pi[i - per_kind].unlock();
     else
-      pthread_mutex_unlock(&a.theirs[i - per_kind]);
+      pthread_mutex_unlock(&a.theirs[i - 2 * per_kind]);
   };
   std::shuffle(order.begin(), order.end(), rng);
   for (int i : order)
@@ -73,6 +79,11 @@ TEST_F(MixedWithGlibc, KilledHolderOfBothKindsHasBothRecovered) {
     child.kill(SIGKILL);
     ASSERT_TRUE(rfutex::test::killed_by(child.wait(), SIGKILL));
     for (auto& m : a->ours) {
+      ASSERT_EQ(m.lock(), lock_status::owner_died) << "seed " << seed;
+      m.make_consistent();
+      m.unlock();
+    }
+    for (auto& m : a->ours_pi) {
       ASSERT_EQ(m.lock(), lock_status::owner_died) << "seed " << seed;
       m.make_consistent();
       m.unlock();

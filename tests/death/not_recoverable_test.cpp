@@ -11,17 +11,17 @@
 #include "linux/robust_list.hpp"
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::test::child_process;
 using rfutex::test::event;
 using rfutex::test::shared;
 
-class NotRecoverable : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(NotRecoverable);
 
 int error_of(const std::function<void()>& f) {
   try {
@@ -32,12 +32,14 @@ int error_of(const std::function<void()>& f) {
   return 0;
 }
 
+template <class M>
 struct arena {
-  robust_mutex m;
+  M m;
   event locked;
 };
 
-void kill_holder(arena& a) {
+template <class M>
+void kill_holder(arena<M>& a) {
   auto child = child_process::fork([&] {
     if (a.m.lock() != lock_status::acquired) return 1;
     a.locked.set();
@@ -49,8 +51,8 @@ void kill_holder(arena& a) {
   child.wait();
 }
 
-TEST_F(NotRecoverable, UnlockWithoutRepairMakesEveryLaterLockFail) {
-  shared<arena> a;
+TYPED_TEST(NotRecoverable, UnlockWithoutRepairMakesEveryLaterLockFail) {
+  shared<arena<TypeParam>> a;
   kill_holder(*a);
   ASSERT_EQ(a->m.lock(), lock_status::owner_died);
   a->m.unlock();  // no make_consistent()
@@ -66,8 +68,8 @@ TEST_F(NotRecoverable, UnlockWithoutRepairMakesEveryLaterLockFail) {
 
 // Lockers already asleep when the repairer gives up are all woken, and all
 // get ENOTRECOVERABLE (none stays asleep on a mutex nobody will unlock).
-TEST_F(NotRecoverable, SleepingWaitersAreWokenWithTheError) {
-  shared<arena> a;
+TYPED_TEST(NotRecoverable, SleepingWaitersAreWokenWithTheError) {
+  shared<arena<TypeParam>> a;
   kill_holder(*a);
   ASSERT_EQ(a->m.lock(), lock_status::owner_died);
   constexpr int waiters = 3;
@@ -90,8 +92,8 @@ TEST_F(NotRecoverable, SleepingWaitersAreWokenWithTheError) {
   for (int e : errors) EXPECT_EQ(e, ENOTRECOVERABLE);
 }
 
-TEST_F(NotRecoverable, RepairingFirstKeepsTheMutexUsable) {
-  shared<arena> a;
+TYPED_TEST(NotRecoverable, RepairingFirstKeepsTheMutexUsable) {
+  shared<arena<TypeParam>> a;
   kill_holder(*a);
   ASSERT_EQ(a->m.lock(), lock_status::owner_died);
   a->m.make_consistent();

@@ -10,27 +10,28 @@
 #include "linux/robust_list.hpp"
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::test::child_process;
 using rfutex::test::event;
 using rfutex::test::shared;
 
-class OwnerDeath : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(OwnerDeath);
 
+template <class M>
 struct arena {
-  robust_mutex m;
+  M m;
   event locked;
   event release_child;
 };
 
 // The child takes the mutex, announces it, and then dies as `die` says.
-template <class Die>
-child_process child_dies_holding(arena& a, Die die) {
+template <class M, class Die>
+child_process child_dies_holding(arena<M>& a, Die die) {
   auto child = child_process::fork([&] {
     if (a.m.lock() != lock_status::acquired) return 1;
     a.locked.set();
@@ -41,7 +42,8 @@ child_process child_dies_holding(arena& a, Die die) {
   return child;
 }
 
-void expect_owner_died_then_recovered(robust_mutex& m) {
+template <class M>
+void expect_owner_died_then_recovered(M& m) {
   ASSERT_EQ(m.lock(), lock_status::owner_died);
   EXPECT_FALSE(m.consistent());
   m.make_consistent();
@@ -51,23 +53,23 @@ void expect_owner_died_then_recovered(robust_mutex& m) {
   m.unlock();
 }
 
-TEST_F(OwnerDeath, SigkillWhileHoldingGivesOwnerDied) {
-  shared<arena> a;
+TYPED_TEST(OwnerDeath, SigkillWhileHoldingGivesOwnerDied) {
+  shared<arena<TypeParam>> a;
   auto child = child_dies_holding(*a, [] { pause(); });
   child.kill(SIGKILL);
   EXPECT_TRUE(rfutex::test::killed_by(child.wait(), SIGKILL));
   expect_owner_died_then_recovered(a->m);
 }
 
-TEST_F(OwnerDeath, ExitWhileHoldingGivesOwnerDied) {
-  shared<arena> a;
+TYPED_TEST(OwnerDeath, ExitWhileHoldingGivesOwnerDied) {
+  shared<arena<TypeParam>> a;
   auto child = child_dies_holding(*a, [] { _exit(0); });
   EXPECT_TRUE(rfutex::test::exited_with(child.wait(), 0));
   expect_owner_died_then_recovered(a->m);
 }
 
-TEST_F(OwnerDeath, CrashWhileHoldingGivesOwnerDied) {
-  shared<arena> a;
+TYPED_TEST(OwnerDeath, CrashWhileHoldingGivesOwnerDied) {
+  shared<arena<TypeParam>> a;
   auto child = child_dies_holding(*a, [] {
     signal(SIGSEGV, SIG_DFL);  // no sanitizer handler: a plain crash
     raise(SIGSEGV);
@@ -76,14 +78,14 @@ TEST_F(OwnerDeath, CrashWhileHoldingGivesOwnerDied) {
   expect_owner_died_then_recovered(a->m);
 }
 
-TEST_F(OwnerDeath, ThreadReturningWhileHoldingGivesOwnerDied) {
-  robust_mutex m;
+TYPED_TEST(OwnerDeath, ThreadReturningWhileHoldingGivesOwnerDied) {
+  TypeParam m;
   std::thread([&] { ASSERT_EQ(m.lock(), lock_status::acquired); }).join();
   expect_owner_died_then_recovered(m);
 }
 
-TEST_F(OwnerDeath, AllLocksOfADyingThreadAreHandedOver) {
-  robust_mutex m[5];
+TYPED_TEST(OwnerDeath, AllLocksOfADyingThreadAreHandedOver) {
+  TypeParam m[5];
   std::thread([&] {
     for (auto& x : m) ASSERT_EQ(x.lock(), lock_status::acquired);
     m[2].unlock();  // one released, in the middle of the list
@@ -100,9 +102,9 @@ TEST_F(OwnerDeath, AllLocksOfADyingThreadAreHandedOver) {
 
 // A waiter asleep in FUTEX_WAIT (checked through /proc, not timing) is woken
 // by the kernel when the owner dies, and acquires with owner_died.
-TEST_F(OwnerDeath, ASleepingWaiterInAnotherProcessIsWoken) {
+TYPED_TEST(OwnerDeath, ASleepingWaiterInAnotherProcessIsWoken) {
   struct world {
-    arena a;
+    arena<TypeParam> a;
     int waiter_result = -1;
   };
   shared<world> w;
@@ -119,8 +121,8 @@ TEST_F(OwnerDeath, ASleepingWaiterInAnotherProcessIsWoken) {
   EXPECT_EQ(w->waiter_result, static_cast<int>(lock_status::owner_died));
 }
 
-TEST_F(OwnerDeath, ASleepingWaiterThreadIsWoken) {
-  shared<arena> a;
+TYPED_TEST(OwnerDeath, ASleepingWaiterThreadIsWoken) {
+  shared<arena<TypeParam>> a;
   auto owner = child_dies_holding(*a, [] { pause(); });
   pid_t waiter_tid = 0;
   event started;
@@ -142,8 +144,8 @@ TEST_F(OwnerDeath, ASleepingWaiterThreadIsWoken) {
 
 // A repairer that dies before make_consistent() hands the mutex on as
 // owner_died again: the data is still unrepaired.
-TEST_F(OwnerDeath, DeathDuringRepairGivesOwnerDiedAgain) {
-  shared<arena> a;
+TYPED_TEST(OwnerDeath, DeathDuringRepairGivesOwnerDiedAgain) {
+  shared<arena<TypeParam>> a;
   {
     auto first = child_dies_holding(*a, [] { pause(); });
     first.kill(SIGKILL);

@@ -21,27 +21,29 @@
 #include "ptrace_stepper.hpp"
 #include "rfutex/capabilities.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::unlock_strategy;
 using rfutex::test::child_process;
 using rfutex::test::shared;
 using rfutex::test::stepped_child;
 
-class UnlockPath : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(UnlockPath);
 
+template <class M>
 struct arena {
-  robust_mutex m;
-  robust_mutex warm_up;
+  M m;
+  M warm_up;
   std::uintptr_t head = 0;
   std::uint32_t tid = 0;
 };
 
-void prepare_child(arena& a) {
+template <class M>
+void prepare_child(arena<M>& a) {
   (void)a.warm_up.lock();
   a.warm_up.unlock();
   a.head = reinterpret_cast<std::uintptr_t>(rfutex::current_robust_list().head);
@@ -49,12 +51,14 @@ void prepare_child(arena& a) {
   (void)a.m.lock();
 }
 
-std::uint32_t word_of(arena& a) {
+template <class M>
+std::uint32_t word_of(arena<M>& a) {
   return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(&a.m))
       .load(std::memory_order_acquire);
 }
 
-std::uintptr_t pending_of(const stepped_child& c, const arena& a) {
+template <class M>
+std::uintptr_t pending_of(const stepped_child& c, const arena<M>& a) {
   return c.peek(a.head + offsetof(rfutex::sys::robust_list_head, list_op_pending));
 }
 
@@ -64,8 +68,8 @@ bool in_vdso(std::uintptr_t ip) {
   return ip >= base && ip < base + v.text_size;
 }
 
-TEST_F(UnlockPath, UncontendedReleaseAndClearAreOneStepOnlyWithKernelHelp) {
-  shared<arena> a;
+TYPED_TEST(UnlockPath, UncontendedReleaseAndClearAreOneStepOnlyWithKernelHelp) {
+  shared<arena<TypeParam>> a;
   stepped_child c([&] { prepare_child(*a); }, [&] { a->m.unlock(); });
   bool pending_seen = false;   // the unlock set `pending` at some point
   bool window_seen = false;    // word free while `pending` still set
@@ -82,7 +86,7 @@ TEST_F(UnlockPath, UncontendedReleaseAndClearAreOneStepOnlyWithKernelHelp) {
   }
   ASSERT_TRUE(pending_seen) << "the unlock never announced itself in list_op_pending";
   ASSERT_NE(release_ip, 0u) << "the word was never released";
-  if (strategy_ == unlock_strategy::kernel) {
+  if (this->strategy_ == unlock_strategy::kernel) {
     EXPECT_FALSE(window_seen) << "with the vDSO, no instant has the word free and pending set";
     EXPECT_TRUE(in_vdso(release_ip)) << "the word was released outside the vDSO";
   } else {
@@ -98,8 +102,8 @@ struct syscall_stop {
   std::uintptr_t pending_at_entry, pending_at_exit;
 };
 
-TEST_F(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHelp) {
-  shared<arena> a;
+TYPED_TEST(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHelp) {
+  shared<arena<TypeParam>> a;
   stepped_child owner([&] { prepare_child(*a); }, [&] { a->m.unlock(); });
   auto waiter = child_process::fork([&] {
     const lock_status s = a->m.lock();
@@ -134,13 +138,24 @@ TEST_F(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHelp) {
   const syscall_stop& call = futex_calls[0];
   const int cmd = call.op & ~(rfutex::sys::futex_flag_private | rfutex::sys::futex_flag_robust_unlock |
                               rfutex::sys::futex_flag_robust_list32);
-  if (strategy_ == unlock_strategy::kernel || strategy_ == unlock_strategy::hybrid) {
+  constexpr bool pi = rfutex::test::is_pi<TypeParam>;
+  // A PI lock is handed over by the kernel (FUTEX_UNLOCK_PI); a plain one woken.
+  EXPECT_EQ(cmd, pi ? rfutex::sys::futex_op_unlock_pi
+                    : (this->strategy_ == unlock_strategy::guarded ? rfutex::sys::futex_op_wake_bitset
+                                                                    : rfutex::sys::futex_op_wake));
+  if (this->strategy_ == unlock_strategy::kernel || this->strategy_ == unlock_strategy::hybrid) {
     EXPECT_NE(call.op & rfutex::sys::futex_flag_robust_unlock, 0) << "FUTEX_ROBUST_UNLOCK";
-    EXPECT_EQ(cmd, rfutex::sys::futex_op_wake);
     EXPECT_EQ(call.word_at_entry & rfutex::sys::futex_tid_mask, a->tid) << "still held at entry";
     EXPECT_NE(call.pending_at_entry, 0u) << "pending still set when entering the kernel";
     EXPECT_EQ(call.pending_at_exit, 0u) << "the kernel cleared it";
     EXPECT_NE(call.word_at_exit & rfutex::sys::futex_tid_mask, a->tid) << "the kernel released it";
+  } else if (pi) {
+    // FUTEX_UNLOCK_PI hands the lock over; user space clears `pending`
+    // after it returns — the window the guard closes.
+    EXPECT_EQ(call.op & rfutex::sys::futex_flag_robust_unlock, 0);
+    EXPECT_EQ(call.word_at_entry & rfutex::sys::futex_tid_mask, a->tid) << "still held at entry";
+    EXPECT_NE(call.pending_at_exit, 0u) << "the kernel did not clear it";
+    EXPECT_NE(call.word_at_exit & rfutex::sys::futex_tid_mask, a->tid) << "handed over";
   } else {
     EXPECT_EQ(call.op & rfutex::sys::futex_flag_robust_unlock, 0);
     EXPECT_EQ(call.pending_at_entry, 0u) << "cleared in user space before the wake";

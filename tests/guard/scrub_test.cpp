@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -147,7 +148,7 @@ TEST(Scrub, DestroyingAMutexScrubsItsBytes) {
   alignas(rfutex::robust_mutex) unsigned char bytes[sizeof(rfutex::robust_mutex)];
   auto* m = new (bytes) rfutex::robust_mutex;
   leave_stale_pending(head, bytes);
-  m->~robust_mutex();
+  std::destroy_at(m);
   EXPECT_EQ(pending_of(head), nullptr);
 }
 

@@ -30,11 +30,13 @@ bool repro_says_corrupted(const std::string& unlock, const std::string& remap) {
 constexpr model::arch here = sizeof(void*) == 8 ? model::arch::x86_64 : model::arch::i386;
 
 TEST(ModelMatchesRepro, GlibcSequence) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   EXPECT_TRUE(model_says_foreign_write(model::defaults_for(model::protocol::glibc, here)));
   EXPECT_TRUE(repro_says_corrupted("glibc", "libc"));
 }
 
 TEST(ModelMatchesRepro, GuardedSequenceWithGuardedRemap) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   auto o = model::defaults_for(model::protocol::guarded, here);
   o.remapping = model::remap::libc;  // the model's "a remap the guard sees"
   EXPECT_EQ(model_says_foreign_write(o), repro_says_corrupted("rfutex-guarded", "rfutex"));
@@ -42,6 +44,7 @@ TEST(ModelMatchesRepro, GuardedSequenceWithGuardedRemap) {
 }
 
 TEST(ModelMatchesRepro, GuardedSequenceWithRawRemap) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   auto o = model::defaults_for(model::protocol::guarded, here);
   o.remapping = model::remap::raw;
   EXPECT_EQ(model_says_foreign_write(o), repro_says_corrupted("rfutex-guarded", "raw"));
@@ -51,6 +54,7 @@ TEST(ModelMatchesRepro, GuardedSequenceWithRawRemap) {
 // The vDSO sequence runs only on a kernel that has it; there the model's
 // defaults (the real 7.2 behaviour of this arch) must agree with the repro.
 TEST(ModelMatchesRepro, VdsoSequenceOnThisKernel) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   if (!kernel_has_the_fix())
     GTEST_SKIP() << "kernel " << rfutex::capabilities().kernel_release
                  << " has no vDSO try-unlock (the VM suite runs this)";

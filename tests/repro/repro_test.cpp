@@ -16,6 +16,7 @@ constexpr int runs = 5;
 // glibc's robust unlock leaves the window on every kernel: the file is
 // corrupted on every run, on 6.18 and on 7.2 alike.
 TEST(Repro, GlibcUnlockWithPlainMunmapCorruptsEveryRun) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("glibc", "libc", runs);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, runs) << o.output;
@@ -26,6 +27,7 @@ TEST(Repro, GlibcUnlockWithPlainMunmapCorruptsEveryRun) {
 // rfutex unlocking, its own unmap remapping: intact on every kernel (the
 // guard on 6.18, the kernel's fix-up on 7.2).
 TEST(Repro, RfutexWithRfutexUnmapIsIntact) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("rfutex", "rfutex", runs);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, 0) << o.output;
@@ -36,6 +38,7 @@ TEST(Repro, RfutexWithRfutexUnmapIsIntact) {
 // syscall) corrupts the file. This is what the guard is for, and the
 // documented limit on kernels before 7.2.
 TEST(Repro, GuardedUnlockWithARawRemapCorrupts) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("rfutex-guarded", "raw", runs);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, runs) << o.output;
@@ -47,6 +50,7 @@ TEST(Repro, GuardedUnlockWithARawRemapCorrupts) {
 // at the instant the word reads 0, the kernel has already cleared
 // list_op_pending, inside the vDSO's critical section.
 TEST(Repro, KernelStrategyIsIntactEvenWithARawRemap) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   if (!kernel_has_the_fix())
     GTEST_SKIP() << "kernel " << rfutex::capabilities().kernel_release
                  << " has no vDSO try-unlock / FUTEX_ROBUST_UNLOCK (the VM suite runs this)";
@@ -59,6 +63,7 @@ TEST(Repro, KernelStrategyIsIntactEvenWithARawRemap) {
 }
 
 TEST(Repro, AutomaticStrategyWithARawRemapCorruptsOnlyWithoutTheFix) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("rfutex", "raw", runs);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, kernel_has_the_fix() ? 0 : runs) << o.output;
@@ -66,6 +71,7 @@ TEST(Repro, AutomaticStrategyWithARawRemapCorruptsOnlyWithoutTheFix) {
 }
 
 TEST(Repro, KernelModeIsRefusedWhereTheKernelLacksIt) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   if (kernel_has_the_fix()) GTEST_SKIP() << "this kernel has the fix";
   const auto o = run_repro("rfutex-kernel", "libc", 1);
   EXPECT_EQ(o.exit_code, 3) << o.output;
@@ -87,6 +93,7 @@ class ReproUnderPreloadedGuard : public ::testing::Test {
 // librfutex-guard.so protects unmodified glibc programs: plain munmap/mmap
 // are scrubbed, for glibc's own robust mutexes too.
 TEST_F(ReproUnderPreloadedGuard, GlibcUnlockWithPlainMunmapIsIntact) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("glibc", "libc", runs, true);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, 0) << o.output;
@@ -95,6 +102,7 @@ TEST_F(ReproUnderPreloadedGuard, GlibcUnlockWithPlainMunmapIsIntact) {
 }
 
 TEST_F(ReproUnderPreloadedGuard, GuardedRfutexWithPlainMunmapIsIntact) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("rfutex-guarded", "libc", runs, true);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, 0) << o.output;
@@ -102,6 +110,7 @@ TEST_F(ReproUnderPreloadedGuard, GuardedRfutexWithPlainMunmapIsIntact) {
 }
 
 TEST_F(ReproUnderPreloadedGuard, ARawRemapIsStillUnseen) {
+  RFUTEX_SKIP_REPRO_UNDER_TSAN();
   const auto o = run_repro("glibc", "raw", runs, true);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, runs) << o.output;

@@ -8,15 +8,15 @@
 
 #include "linux/robust_list.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::try_status;
 
-class RobustMutex : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(RobustMutex);
 
 std::errc error_of(const std::function<void()>& f) {
   try {
@@ -27,16 +27,16 @@ std::errc error_of(const std::function<void()>& f) {
   return std::errc{};
 }
 
-TEST_F(RobustMutex, LockRecordsTheCallersTid) {
-  robust_mutex m;
+TYPED_TEST(RobustMutex, LockRecordsTheCallersTid) {
+  TypeParam m;
   ASSERT_EQ(m.lock(), lock_status::acquired);
   EXPECT_EQ(m.owner(), rfutex::sys::gettid());
   m.unlock();
   EXPECT_EQ(m.owner(), 0);
 }
 
-TEST_F(RobustMutex, TryLockIsBusyWhileAnotherThreadHoldsIt) {
-  robust_mutex m;
+TYPED_TEST(RobustMutex, TryLockIsBusyWhileAnotherThreadHoldsIt) {
+  TypeParam m;
   ASSERT_EQ(m.lock(), lock_status::acquired);
   try_status seen = try_status::acquired;
   std::thread([&] { seen = m.try_lock().status(); }).join();
@@ -50,8 +50,8 @@ TEST_F(RobustMutex, TryLockIsBusyWhileAnotherThreadHoldsIt) {
   EXPECT_EQ(seen, try_status::acquired);
 }
 
-TEST_F(RobustMutex, RelockingByTheOwnerIsEdeadlkAndChangesNothing) {
-  robust_mutex m;
+TYPED_TEST(RobustMutex, RelockingByTheOwnerIsEdeadlkAndChangesNothing) {
+  TypeParam m;
   ASSERT_EQ(m.lock(), lock_status::acquired);
   EXPECT_EQ(error_of([&] { (void)m.lock(); }), std::errc::resource_deadlock_would_occur);
   EXPECT_EQ(error_of([&] { (void)m.try_lock(); }), std::errc::resource_deadlock_would_occur);
@@ -62,8 +62,8 @@ TEST_F(RobustMutex, RelockingByTheOwnerIsEdeadlkAndChangesNothing) {
   EXPECT_EQ(m.owner(), 0);
 }
 
-TEST_F(RobustMutex, UnlockByANonOwnerIsEpermAndChangesNothing) {
-  robust_mutex m;
+TYPED_TEST(RobustMutex, UnlockByANonOwnerIsEpermAndChangesNothing) {
+  TypeParam m;
   EXPECT_EQ(error_of([&] { m.unlock(); }), std::errc::operation_not_permitted)
       << "unlocking a free mutex";
   ASSERT_EQ(m.lock(), lock_status::acquired);
@@ -74,8 +74,8 @@ TEST_F(RobustMutex, UnlockByANonOwnerIsEpermAndChangesNothing) {
   m.unlock();
 }
 
-TEST_F(RobustMutex, MakeConsistentNeedsOwnershipAndAnInconsistentMutex) {
-  robust_mutex m;
+TYPED_TEST(RobustMutex, MakeConsistentNeedsOwnershipAndAnInconsistentMutex) {
+  TypeParam m;
   EXPECT_EQ(error_of([&] { m.make_consistent(); }), std::errc::operation_not_permitted);
   ASSERT_EQ(m.lock(), lock_status::acquired);
   EXPECT_EQ(error_of([&] { m.make_consistent(); }), std::errc::invalid_argument);
@@ -83,8 +83,8 @@ TEST_F(RobustMutex, MakeConsistentNeedsOwnershipAndAnInconsistentMutex) {
   m.unlock();
 }
 
-TEST_F(RobustMutex, WorksWithStandardLockAdaptors) {
-  robust_mutex a, b;
+TYPED_TEST(RobustMutex, WorksWithStandardLockAdaptors) {
+  TypeParam a, b;
   {
     std::scoped_lock both(a, b);
     EXPECT_NE(a.owner(), 0);
@@ -93,14 +93,14 @@ TEST_F(RobustMutex, WorksWithStandardLockAdaptors) {
   EXPECT_EQ(a.owner(), 0);
   EXPECT_EQ(b.owner(), 0);
   {
-    std::unique_lock<robust_mutex> l(a, std::try_to_lock);
+    std::unique_lock<TypeParam> l(a, std::try_to_lock);
     EXPECT_TRUE(l.owns_lock());
     l.unlock();
     EXPECT_TRUE(l.try_lock_for(std::chrono::milliseconds(1)));
   }
   EXPECT_EQ(a.owner(), 0);
   {
-    std::unique_lock<robust_mutex> l(a, std::defer_lock);
+    std::unique_lock<TypeParam> l(a, std::defer_lock);
     EXPECT_EQ(std::try_lock(l, b), -1) << "-1: both acquired";
     b.unlock();
   }
@@ -109,15 +109,15 @@ TEST_F(RobustMutex, WorksWithStandardLockAdaptors) {
 // N threads of one process increment a counter under the mutex: the count is
 // exact, so no two threads ever held it at once and no wake-up was lost (a
 // lost wake-up hangs the test).
-TEST_F(RobustMutex, ThreadsContendingGetMutualExclusion) {
-  robust_mutex m;
+TYPED_TEST(RobustMutex, ThreadsContendingGetMutualExclusion) {
+  TypeParam m;
   long counter = 0;
   constexpr int threads = 4, rounds = 20000;
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&] {
       for (int i = 0; i < rounds; ++i) {
-        std::lock_guard<robust_mutex> g(m);
+        std::lock_guard<TypeParam> g(m);
         ++counter;
       }
     });

@@ -8,20 +8,20 @@
 #include "linux/robust_list.hpp"
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
+#include "mutex_types.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using rfutex::lock_status;
-using rfutex::robust_mutex;
 using rfutex::try_status;
 
-class TimedLock : public rfutex::test::strategy_test {};
+RFUTEX_MUTEX_TYPED_SUITE(TimedLock);
 
 // Runs `attempt` on another thread while this one holds `m`.
-template <class F>
-try_status attempt_while_held(robust_mutex& m, F attempt) {
+template <class M, class F>
+try_status attempt_while_held(M& m, F attempt) {
   EXPECT_EQ(m.lock(), lock_status::acquired);
   try_status seen = try_status::acquired;
   std::thread([&] {
@@ -33,29 +33,29 @@ try_status attempt_while_held(robust_mutex& m, F attempt) {
   return seen;
 }
 
-TEST_F(TimedLock, TryLockForTimesOutWhileHeld) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, TryLockForTimesOutWhileHeld) {
+  TypeParam m;
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(attempt_while_held(m, [&] { return m.try_lock_for(20ms); }), try_status::timed_out);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms) << "never returns early";
 }
 
-TEST_F(TimedLock, SteadyDeadlineTimesOutWhileHeld) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, SteadyDeadlineTimesOutWhileHeld) {
+  TypeParam m;
   EXPECT_EQ(attempt_while_held(
                 m, [&] { return m.try_lock_until(std::chrono::steady_clock::now() + 10ms); }),
             try_status::timed_out);
 }
 
-TEST_F(TimedLock, SystemClockDeadlineTimesOutWhileHeld) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, SystemClockDeadlineTimesOutWhileHeld) {
+  TypeParam m;
   EXPECT_EQ(attempt_while_held(
                 m, [&] { return m.try_lock_until(std::chrono::system_clock::now() + 10ms); }),
             try_status::timed_out);
 }
 
-TEST_F(TimedLock, OtherClocksArePolledThroughSteadyClock) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, OtherClocksArePolledThroughSteadyClock) {
+  TypeParam m;
   EXPECT_EQ(attempt_while_held(m,
                                [&] {
                                  return m.try_lock_until(
@@ -64,8 +64,8 @@ TEST_F(TimedLock, OtherClocksArePolledThroughSteadyClock) {
             try_status::timed_out);
 }
 
-TEST_F(TimedLock, AFreeMutexIsTakenEvenPastTheDeadline) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, AFreeMutexIsTakenEvenPastTheDeadline) {
+  TypeParam m;
   auto r = m.try_lock_until(std::chrono::steady_clock::now() - 1h);
   EXPECT_EQ(r.status(), try_status::acquired);
   m.unlock();
@@ -77,8 +77,8 @@ TEST_F(TimedLock, AFreeMutexIsTakenEvenPastTheDeadline) {
   m.unlock();
 }
 
-TEST_F(TimedLock, HugeTimeoutsMeanForEver) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, HugeTimeoutsMeanForEver) {
+  TypeParam m;
   auto r = m.try_lock_for(std::chrono::hours::max());
   EXPECT_EQ(r.status(), try_status::acquired);
   m.unlock();
@@ -86,8 +86,8 @@ TEST_F(TimedLock, HugeTimeoutsMeanForEver) {
 
 // A waiter with a deadline is woken by an unlock before the deadline and takes
 // the mutex: the timed wait is a real futex wait, not a poll.
-TEST_F(TimedLock, AnUnlockBeforeTheDeadlineHandsTheMutexOver) {
-  robust_mutex m;
+TYPED_TEST(TimedLock, AnUnlockBeforeTheDeadlineHandsTheMutexOver) {
+  TypeParam m;
   ASSERT_EQ(m.lock(), lock_status::acquired);
   pid_t waiter_tid = 0;
   rfutex::test::event started;

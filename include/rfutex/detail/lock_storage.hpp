@@ -28,6 +28,11 @@ inline constexpr std::uint32_t state_consistent = 0;
 inline constexpr std::uint32_t state_inconsistent = 1;
 inline constexpr std::uint32_t state_not_recoverable = 2;
 
+// How the word is shared with the kernel: plain futex waits and wakes, or
+// priority inheritance (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI; the kernel queues
+// waiters by priority and boosts the owner). Fixed for a lock's lifetime.
+enum class lock_kind : unsigned char { plain, priority_inheritance };
+
 static_assert(sizeof(lock_storage) == 40 && alignof(lock_storage) == 8);
 static_assert(offsetof(lock_storage, word) == 0 && offsetof(lock_storage, state) == 4 &&
               offsetof(lock_storage, node) == 8);
