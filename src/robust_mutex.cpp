@@ -11,6 +11,7 @@
 #include <string>
 #include <system_error>
 
+#include "protocol/fast_path.hpp"
 #include "protocol/lock_protocol.hpp"
 #include "protocol/thread_state.hpp"
 
@@ -99,16 +100,30 @@ basic_robust_mutex<Kind>::~basic_robust_mutex() {
 
 template <detail::lock_kind Kind>
 lock_status basic_robust_mutex<Kind>::lock() {
-  return acquire(storage_, Kind, protocol::wait_policy::wait, nullptr, "lock") ==
-                 try_status::owner_died
-             ? lock_status::owner_died
-             : lock_status::acquired;
+  auto& me = protocol::current_thread();
+  try_status s;
+  if (__builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
+    // relaxed: we hold the word now (acquire CAS).
+    if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_consistent, 1))
+      return lock_status::acquired;
+    s = finish_acquire(storage_, me, Kind, protocol::acquire_outcome::acquired, "lock");
+  } else {
+    s = acquire(storage_, Kind, protocol::wait_policy::wait, nullptr, "lock");
+  }
+  return s == try_status::owner_died ? lock_status::owner_died : lock_status::acquired;
 }
 
 template <detail::lock_kind Kind>
 try_lock_result basic_robust_mutex<Kind>::try_lock() {
-  return try_lock_result(
-      acquire(storage_, Kind, protocol::wait_policy::no_wait, nullptr, "try_lock"));
+  auto& me = protocol::current_thread();
+  if (__builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
+    // relaxed: we hold the word now (acquire CAS).
+    if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_consistent, 1))
+      return try_lock_result(try_status::acquired);
+    return try_lock_result(
+        finish_acquire(storage_, me, Kind, protocol::acquire_outcome::acquired, "try_lock"));
+  }
+  return try_lock_result(acquire(storage_, Kind, protocol::wait_policy::no_wait, nullptr, "try_lock"));
 }
 
 template <detail::lock_kind Kind>
@@ -127,15 +142,17 @@ try_lock_result basic_robust_mutex<Kind>::lock_for_ever_as_try() {
 template <detail::lock_kind Kind>
 void basic_robust_mutex<Kind>::unlock() {
   auto& me = protocol::current_thread();
-  if (protocol::owner_of(&storage_.word) != me.tid)
+  if (__builtin_expect(protocol::owner_of(&storage_.word) != me.tid, 0))
     fail(EPERM, Kind, "unlock", "the calling thread does not hold the mutex");
-  int wake = 1;
-  // relaxed: we hold it; the release of the word publishes the change.
-  if (state_of(storage_).load(std::memory_order_relaxed) == state_inconsistent) {
+  // relaxed: we hold it; the release of the word publishes any change.
+  if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_inconsistent, 0)) {
+    // Unlocked without repair: the data is lost for good. Every waiter
+    // must wake up to learn it.
     state_of(storage_).store(state_not_recoverable, std::memory_order_relaxed);
-    wake = INT_MAX;
+    protocol::release(&storage_.word, me, Kind, INT_MAX);
+    return;
   }
-  protocol::release(&storage_.word, me, Kind, wake);
+  protocol::release_fast(&storage_.word, me, Kind);
 }
 
 template <detail::lock_kind Kind>

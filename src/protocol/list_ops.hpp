@@ -115,4 +115,21 @@ inline void unlink_node(const list_host& h, std::uintptr_t node) noexcept {
   }
 }
 
+// link_node / unlink_node for the common layout (list_host::common_layout):
+// the same stores in the same order, without the layout branches.
+inline void link_node_common(std::uintptr_t head, std::uintptr_t node, std::uintptr_t tag) noexcept {
+  const std::uintptr_t first = load_slot(head);  // tagged
+  store_slot(node, first);
+  store_slot(node - pointer_size, head);
+  store_slot(untag(first) - pointer_size, node);
+  store_slot(head, node | tag);
+}
+
+inline void unlink_node_common(std::uintptr_t node) noexcept {
+  const std::uintptr_t next = load_slot(node);                 // tagged
+  const std::uintptr_t prev = load_slot(node - pointer_size);  // untagged
+  store_slot(prev, next);
+  store_slot(untag(next) - pointer_size, prev);
+}
+
 }  // namespace rfutex::protocol

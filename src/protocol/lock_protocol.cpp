@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "list_ops.hpp"
+#include "sanitizer.hpp"
 
 namespace rfutex::protocol {
 
@@ -55,6 +56,7 @@ acquire_outcome acquire_pi(std::uint32_t* word, thread_state& me, std::uintptr_t
     // The kernel made us the owner. acquire: its store of our TID is ordered
     // after the previous owner's release (the kernel's own locking), and our
     // reads of the data after this load.
+    tsan_acquire(word);
     const std::uint32_t v = w.load(std::memory_order_acquire);
     if ((v & futex_owner_died) != 0) {
       // relaxed: we own the word; only the kernel may add FUTEX_WAITERS
@@ -84,14 +86,6 @@ bool release_uncontended(std::atomic_ref<std::uint32_t> w, std::uint32_t tid,
 }
 
 }  // namespace
-
-std::uint32_t owner_of(const std::uint32_t* word) noexcept {
-  // relaxed: a snapshot for reporting; only the owner relies on its own TID,
-  // which no other thread can write.
-  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(word))
-             .load(std::memory_order_relaxed) &
-         futex_tid_mask;
-}
 
 acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
                         wait_policy policy, const deadline* until) {
@@ -146,41 +140,49 @@ acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
 }
 
 release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count) {
-  std::atomic_ref<std::uint32_t> w(*word);
-  const std::uint32_t tid = me.tid;
   // relaxed: our own TID can only have been written by us (or, for PI, by
   // the kernel on our behalf before we returned from FUTEX_LOCK_PI).
-  if ((w.load(std::memory_order_relaxed) & futex_tid_mask) != tid)
+  if ((std::atomic_ref<std::uint32_t>(*word).load(std::memory_order_relaxed) & futex_tid_mask) !=
+      me.tid)
     return release_outcome::not_owner;
+  const list_host& host = me.host;
+  const std::uintptr_t node = node_of(word, host);
+  set_pending(host, node | (kind == lock_kind::priority_inheritance ? sys::robust_entry_pi : 0));
+  unlink_node(host, node);
+  finish_release(word, me, kind, wake_count);
+  return release_outcome::released;
+}
 
+void finish_release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count) {
+  std::atomic_ref<std::uint32_t> w(*word);
+  const std::uint32_t tid = me.tid;
   const bool pi = kind == lock_kind::priority_inheritance;
   // The kernel op that releases a contended word: wakes a FUTEX_WAIT sleeper,
   // or hands a PI futex to its top waiter.
   const int kernel_op = pi ? sys::futex_op_unlock_pi : sys::futex_op_wake;
   const list_host& host = me.host;
-  const std::uintptr_t node = node_of(word, host);
-  set_pending(host, node | (pi ? sys::robust_entry_pi : 0));
-  unlink_node(host, node);
 
   switch (me.strategy) {
     case unlock_strategy::kernel: {
       // The vDSO's `lock cmpxchg` is our release store (a full barrier on
       // x86); the barrier keeps the compiler from sinking earlier stores past it.
       compiler_barrier();
-      if (me.try_unlock(word, tid, pending_slot(host)) == tid) return release_outcome::released;
+      tsan_release(word);
+      if (me.try_unlock(word, tid, pending_slot(host)) == tid) return;
       // Waiters are queued: the kernel releases (or hands over), clears
       // `pending` and wakes, all in one call.
       if (sys::futex_robust_unlock(word, kernel_op, wake_count, pending_slot(host),
                                    sys::futex_flag_native_list != 0) >= 0)
-        return release_outcome::released;
+        return;
       break;  // not after a successful probe; finish in user space
     }
     case unlock_strategy::hybrid: {
-      if (release_uncontended(w, tid, host)) return release_outcome::released;
+      if (release_uncontended(w, tid, host)) return;
       compiler_barrier();  // the kernel's store is our release
+      tsan_release(word);
       if (sys::futex_robust_unlock(word, kernel_op, wake_count, pending_slot(host),
                                    sys::futex_flag_native_list != 0) >= 0)
-        return release_outcome::released;
+        return;
       break;
     }
     case unlock_strategy::guarded:
@@ -188,15 +190,17 @@ release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, i
   }
   if (pi) {
     if (!release_uncontended(w, tid, host)) {
+      tsan_release(word);  // the kernel hands the word over
       const long r = sys::futex_unlock_pi(word);
       clear_pending(host);
       if (r < 0) fail_futex(r, "rfutex: FUTEX_UNLOCK_PI");
     }
-    return release_outcome::released;
+    return;
   }
   const std::uint32_t old = release_in_user_space(w, host);
   if ((old & futex_waiters) != 0 || wake_count > 1) sys::futex_wake(word, wake_count);
-  return release_outcome::released;
 }
+
+void wake_one(std::uint32_t* word) noexcept { sys::futex_wake(word, 1); }
 
 }  // namespace rfutex::protocol

@@ -43,6 +43,7 @@
 // uncontended release is the same try-unlock as for a plain lock.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "../linux/futex.hpp"
@@ -82,7 +83,19 @@ enum class release_outcome : unsigned char { released, not_owner };
 // changed.
 release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count);
 
-// The TID bits of the word (0: free).
-std::uint32_t owner_of(const std::uint32_t* word) noexcept;
+// The second half of release(): `pending` is set and the node unlinked; does
+// the strategy's release of the word (and its wake-up).
+void finish_release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count);
+
+// FUTEX_WAKE of one waiter, out of line (the fast path's rare call).
+void wake_one(std::uint32_t* word) noexcept;
+
+// The TID bits of the word (0: free). relaxed: a snapshot for reporting; only
+// the owner relies on its own TID, which no other thread can write.
+inline std::uint32_t owner_of(const std::uint32_t* word) noexcept {
+  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(word))
+             .load(std::memory_order_relaxed) &
+         sys::futex_tid_mask;
+}
 
 }  // namespace rfutex::protocol

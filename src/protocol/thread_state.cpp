@@ -111,6 +111,7 @@ list_host inspect_list(sys::robust_list_head* head) {
       return h;  // unsupported: we cannot know how its owner unlinks
   }
   h.supported = node_fits(h.node_offset, h.doubly_linked);
+  h.common_layout = h.supported && h.doubly_linked && h.head_has_prev_slot;
   return h;
 }
 

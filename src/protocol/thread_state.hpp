@@ -26,6 +26,9 @@ struct list_host {
   bool head_has_prev_slot = false;  // ... and so does the head (glibc, rfutex)
   list_registrar registrar = list_registrar::none;
   bool supported = false;           // the node fits in rfutex's lock layout
+  // Doubly linked with a prev slot at the head too (glibc x86_64, rfutex's
+  // own head): the layout the inline fast path handles without branches.
+  bool common_layout = false;
 };
 
 struct thread_state {

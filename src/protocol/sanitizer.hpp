@@ -1,0 +1,28 @@
+// Tells ThreadSanitizer about synchronisation it cannot see: a release or
+// acquisition of a lock word performed by the kernel (FUTEX_LOCK_PI,
+// FUTEX_UNLOCK_PI, FUTEX_ROBUST_UNLOCK) or by the vDSO. No-ops otherwise.
+#pragma once
+
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace rfutex::protocol {
+
+inline void tsan_release(void* address) noexcept {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_release(address);
+#else
+  (void)address;
+#endif
+}
+
+inline void tsan_acquire(void* address) noexcept {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_acquire(address);
+#else
+  (void)address;
+#endif
+}
+
+}  // namespace rfutex::protocol
