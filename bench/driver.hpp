@@ -16,6 +16,7 @@ using args = std::span<char* const>;
 int uncontended_main(int argc, char** argv);  // Google Benchmark, argv as for it
 int contended_main(args a);                   // threads|processes <ms> <variant>...
 int munmap_main(args a);                      // <threads> <samples>
+int proc_scan_main(args a);                   // <threads> <samples>
 
 // A second thread, alive and blocked for as long as this object lives, so
 // that glibc does not take its single-thread shortcuts (DESIGN.md §4).

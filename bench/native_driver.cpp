@@ -12,6 +12,9 @@
 //   rfutex-bench-native munmap <threads> <samples>
 //       "munmap <threads> <plain ns> <guarded ns> <scrub hot ns> <guarded threads>
 //        <scrub cold ns>"
+//   rfutex-bench-native proc-scan <threads> <samples>
+//       "proc-scan <threads> <ns>": the /proc/self/task scan the guard does
+//       not use (docs/bench.md), for comparison with its registry
 //   rfutex-bench-native info
 //       "strategy <s>", "best_strategy <s>", "glibc <version>",
 //       "variants <name>..." (what this build can measure)
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
     if (mode == "count") return count_main(rest);
     if (mode == "contended") return contended_main(rest);
     if (mode == "munmap") return munmap_main(rest);
+    if (mode == "proc-scan") return proc_scan_main(rest);
     if (mode == "info") return info_main();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rfutex-bench-native %s: %s\n", argv[1], e.what());
