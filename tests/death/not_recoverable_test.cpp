@@ -12,6 +12,7 @@
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "mutex_types.hpp"
+#include "errors.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
@@ -22,15 +23,6 @@ using rfutex::test::event;
 using rfutex::test::shared;
 
 RFUTEX_MUTEX_TYPED_SUITE(NotRecoverable);
-
-int error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e.code().value();
-  }
-  return 0;
-}
 
 template <class M>
 struct arena {
@@ -56,12 +48,12 @@ TYPED_TEST(NotRecoverable, UnlockWithoutRepairMakesEveryLaterLockFail) {
   kill_holder(*a);
   ASSERT_EQ(a->m.lock(), lock_status::owner_died);
   a->m.unlock();  // no make_consistent()
-  EXPECT_EQ(error_of([&] { (void)a->m.lock(); }), ENOTRECOVERABLE);
-  EXPECT_EQ(error_of([&] { (void)a->m.try_lock(); }), ENOTRECOVERABLE);
-  EXPECT_EQ(error_of([&] { (void)a->m.try_lock_for(std::chrono::seconds(1)); }), ENOTRECOVERABLE);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { (void)a->m.lock(); }), ENOTRECOVERABLE);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { (void)a->m.try_lock(); }), ENOTRECOVERABLE);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { (void)a->m.try_lock_for(std::chrono::seconds(1)); }), ENOTRECOVERABLE);
   EXPECT_EQ(a->m.owner(), 0) << "a failed lock leaves the mutex free";
   auto other = child_process::fork([&] {
-    return error_of([&] { (void)a->m.lock(); }) == ENOTRECOVERABLE ? 0 : 1;
+    return rfutex::test::errno_thrown_by([&] { (void)a->m.lock(); }) == ENOTRECOVERABLE ? 0 : 1;
   });
   EXPECT_TRUE(rfutex::test::exited_with(other.wait(), 0)) << "other processes see it too";
 }
@@ -81,7 +73,7 @@ TYPED_TEST(NotRecoverable, SleepingWaitersAreWokenWithTheError) {
     pool.emplace_back([&, i] {
       tids[i] = rfutex::sys::gettid();
       started[i].set();
-      errors[i] = error_of([&] { (void)a->m.lock(); });
+      errors[i] = rfutex::test::errno_thrown_by([&] { (void)a->m.lock(); });
     });
   for (int i = 0; i < waiters; ++i) {
     started[i].wait();

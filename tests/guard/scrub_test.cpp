@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "linux/robust_list.hpp"
+#include "errors.hpp"
 #include "process.hpp"
 #include "rfutex/capabilities.hpp"
 #include "rfutex/robust_mutex.hpp"
@@ -152,15 +153,6 @@ TEST(Scrub, DestroyingAMutexScrubsItsBytes) {
   EXPECT_EQ(pending_of(head), nullptr);
 }
 
-int errno_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e.code().value();
-  }
-  return 0;
-}
-
 TEST(GuardedCalls, ScrubThenDoWhatLibcDoes) {
   robust_list_head* head = own_head();
   void* p = ::mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -179,11 +171,11 @@ TEST(GuardedCalls, ScrubThenDoWhatLibcDoes) {
 }
 
 TEST(GuardedCalls, ReportErrorsWithTheErrno) {
-  EXPECT_EQ(errno_of([] { rfutex::unmap(reinterpret_cast<void*>(1), 4096); }), EINVAL);
-  EXPECT_EQ(errno_of([] { (void)rfutex::remap(reinterpret_cast<void*>(4096), 4096, 8192, 0); }),
+  EXPECT_EQ(rfutex::test::errno_thrown_by([] { rfutex::unmap(reinterpret_cast<void*>(1), 4096); }), EINVAL);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([] { (void)rfutex::remap(reinterpret_cast<void*>(4096), 4096, 8192, 0); }),
             EFAULT);
   int x = 0;
-  EXPECT_EQ(errno_of([&] { rfutex::detach_shm(&x); }), EINVAL);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { rfutex::detach_shm(&x); }), EINVAL);
 }
 
 TEST(GuardedCalls, DetachShmScrubsTheWholeSegment) {

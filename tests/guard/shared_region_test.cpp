@@ -7,6 +7,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "errors.hpp"
 #include "process.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "rfutex/shared_region.hpp"
@@ -80,14 +81,7 @@ TEST(SharedRegion, MovingTransfersTheMappingAndUnmapEmptiesIt) {
 }
 
 TEST(SharedRegion, BadRequestsAreClearErrors) {
-  auto code = [](auto f) {
-    try {
-      f();
-    } catch (const std::system_error& e) {
-      return e.code().value();
-    }
-    return 0;
-  };
+  const auto code = rfutex::test::errno_thrown_by;
   EXPECT_EQ(code([] { (void)shared_region::create_memfd(0); }), EINVAL);
   EXPECT_EQ(code([] { (void)shared_region::open_shm("/rfutex-does-not-exist", 4096, false); }),
             ENOENT);

@@ -9,6 +9,7 @@
 #include "linux/robust_list.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "mutex_types.hpp"
+#include "errors.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
@@ -17,15 +18,6 @@ using rfutex::lock_status;
 using rfutex::try_status;
 
 RFUTEX_MUTEX_TYPED_SUITE(RobustMutex);
-
-std::errc error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return static_cast<std::errc>(e.code().value());
-  }
-  return std::errc{};
-}
 
 TYPED_TEST(RobustMutex, LockRecordsTheCallersTid) {
   TypeParam m;
@@ -53,10 +45,10 @@ TYPED_TEST(RobustMutex, TryLockIsBusyWhileAnotherThreadHoldsIt) {
 TYPED_TEST(RobustMutex, RelockingByTheOwnerIsEdeadlkAndChangesNothing) {
   TypeParam m;
   ASSERT_EQ(m.lock(), lock_status::acquired);
-  EXPECT_EQ(error_of([&] { (void)m.lock(); }), std::errc::resource_deadlock_would_occur);
-  EXPECT_EQ(error_of([&] { (void)m.try_lock(); }), std::errc::resource_deadlock_would_occur);
-  EXPECT_EQ(error_of([&] { (void)m.try_lock_for(std::chrono::milliseconds(1)); }),
-            std::errc::resource_deadlock_would_occur);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { (void)m.lock(); }), EDEADLK);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { (void)m.try_lock(); }), EDEADLK);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { (void)m.try_lock_for(std::chrono::milliseconds(1)); }),
+            EDEADLK);
   EXPECT_EQ(m.owner(), rfutex::sys::gettid());
   m.unlock();
   EXPECT_EQ(m.owner(), 0);
@@ -64,21 +56,21 @@ TYPED_TEST(RobustMutex, RelockingByTheOwnerIsEdeadlkAndChangesNothing) {
 
 TYPED_TEST(RobustMutex, UnlockByANonOwnerIsEpermAndChangesNothing) {
   TypeParam m;
-  EXPECT_EQ(error_of([&] { m.unlock(); }), std::errc::operation_not_permitted)
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { m.unlock(); }), EPERM)
       << "unlocking a free mutex";
   ASSERT_EQ(m.lock(), lock_status::acquired);
-  std::errc seen{};
-  std::thread([&] { seen = error_of([&] { m.unlock(); }); }).join();
-  EXPECT_EQ(seen, std::errc::operation_not_permitted);
+  int seen = 0;
+  std::thread([&] { seen = rfutex::test::errno_thrown_by([&] { m.unlock(); }); }).join();
+  EXPECT_EQ(seen, EPERM);
   EXPECT_EQ(m.owner(), rfutex::sys::gettid()) << "still ours";
   m.unlock();
 }
 
 TYPED_TEST(RobustMutex, MakeConsistentNeedsOwnershipAndAnInconsistentMutex) {
   TypeParam m;
-  EXPECT_EQ(error_of([&] { m.make_consistent(); }), std::errc::operation_not_permitted);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { m.make_consistent(); }), EPERM);
   ASSERT_EQ(m.lock(), lock_status::acquired);
-  EXPECT_EQ(error_of([&] { m.make_consistent(); }), std::errc::invalid_argument);
+  EXPECT_EQ(rfutex::test::errno_thrown_by([&] { m.make_consistent(); }), EINVAL);
   EXPECT_TRUE(m.consistent());
   m.unlock();
 }
