@@ -66,9 +66,11 @@ std::string verdict(const run_evidence& ev) {
 void print_run(int index, const run_evidence& ev) {
   std::printf("run %d: %s", index, verdict(ev).c_str());
   if (ev.completed)
-    std::printf("  (word 0 after %ld steps, ip %#lx%s, list_op_pending %s)", ev.steps,
+    std::printf("  (word 0 after %ld steps, ip %#lx%s; list_op_pending %s)", ev.steps,
                 static_cast<unsigned long>(ev.ip), ev.ip_in_vdso ? " in the vDSO" : "",
-                ev.pending_at_stop != 0 ? "still set" : "already clear");
+                ev.pending_at_stop == 0   ? "already clear"
+                : ev.pending_at_kill == 0 ? "still set, then cleared by the guard before the remap"
+                                          : "still set when killed");
   std::printf("\n");
 }
 
@@ -152,6 +154,7 @@ int repro_command(args a) {
           .field("ip", reinterpret_cast<const void*>(ev.ip))
           .field("ip_in_vdso", ev.ip_in_vdso)
           .field("pending_at_stop", reinterpret_cast<const void*>(ev.pending_at_stop))
+          .field("pending_at_kill", reinterpret_cast<const void*>(ev.pending_at_kill))
           .field("word_before", static_cast<std::int64_t>(ev.word_before))
           .field("word_after", static_cast<std::int64_t>(ev.word_after))
           .field("corrupted", ev.corrupted())

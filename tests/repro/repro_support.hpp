@@ -17,6 +17,7 @@ struct repro_outcome {
   long corrupted = -1;
   long pending_clear_at_stop = -1;  // runs where list_op_pending was 0 when the word read 0
   long stopped_in_vdso = -1;        // runs where that instant was inside the vDSO
+  long pending_clear_at_kill = -1;  // runs where it was 0 when the victim was killed
   std::string output;
 };
 
@@ -57,6 +58,7 @@ inline repro_outcome run_repro(const std::string& unlock, const std::string& rem
   o.corrupted = json_number(r.output, "corrupted");
   o.pending_clear_at_stop = count(r.output, "\"pending_at_stop\":null");
   o.stopped_in_vdso = count(r.output, "\"ip_in_vdso\":true");
+  o.pending_clear_at_kill = count(r.output, "\"pending_at_kill\":null");
   return o;
 }
 

@@ -21,6 +21,7 @@ TEST(Repro, GlibcUnlockWithPlainMunmapCorruptsEveryRun) {
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, runs) << o.output;
   EXPECT_EQ(o.pending_clear_at_stop, 0) << "glibc's list_op_pending is still set in the window";
+  EXPECT_EQ(o.pending_clear_at_kill, 0) << "and nothing cleared it before the kill";
   EXPECT_EQ(o.exit_code, 0) << o.output;
 }
 
@@ -31,6 +32,7 @@ TEST(Repro, RfutexWithRfutexUnmapIsIntact) {
   const auto o = run_repro("rfutex", "rfutex", runs);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, 0) << o.output;
+  EXPECT_EQ(o.pending_clear_at_kill, runs) << "the guard (or the kernel) cleared list_op_pending";
   EXPECT_EQ(o.exit_code, 0) << o.output;
 }
 
@@ -97,6 +99,8 @@ TEST_F(ReproUnderPreloadedGuard, GlibcUnlockWithPlainMunmapIsIntact) {
   const auto o = run_repro("glibc", "libc", runs, true);
   ASSERT_EQ(o.runs, runs) << o.output;
   EXPECT_EQ(o.corrupted, 0) << o.output;
+  EXPECT_EQ(o.pending_clear_at_stop, 0) << "glibc left it set in the window";
+  EXPECT_EQ(o.pending_clear_at_kill, runs) << "the preloaded guard cleared glibc's list_op_pending";
   EXPECT_NE(o.output.find("\"guard_loaded\":true"), std::string::npos) << o.output;
   EXPECT_EQ(o.exit_code, 0) << o.output;
 }

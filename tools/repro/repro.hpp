@@ -59,6 +59,7 @@ struct run_evidence {
   std::uintptr_t ip = 0;    // U's ip when it was stopped there
   bool ip_in_vdso = false;
   std::uintptr_t pending_at_stop = 0;  // U's list_op_pending at that instant
+  std::uintptr_t pending_at_kill = 0;  // ... after H's remap, when U's process was killed
   std::uint32_t word_before = 0, word_after = 0;  // the second file's word at the lock's offset
   std::vector<word_change> changes;    // every word of the second file that changed
   bool corrupted() const { return !changes.empty(); }

@@ -219,6 +219,7 @@ run_evidence run_once(const std::string& self, unlock_mode unlock, remap_mode re
     kill_victim();
     return ev;
   }
+  peek(u, c.pending_slot, ev.pending_at_kill);  // did a guard clear it?
   kill_victim();
 
   std::uint32_t after[page_size / 4];
