@@ -98,19 +98,34 @@ basic_robust_mutex<Kind>::~basic_robust_mutex() {
   scrub_pending(&storage_, sizeof storage_);
 }
 
+// lock() and unlock() keep the uncontended case free of calls, so that it
+// needs no stack frame; every other case is a tail call to a *_slow function.
 template <detail::lock_kind Kind>
 lock_status basic_robust_mutex<Kind>::lock() {
-  auto& me = protocol::current_thread();
-  try_status s;
-  if (__builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
+  protocol::thread_state& me = protocol::tls_thread_state;
+  if (__builtin_expect(me.tid != 0, 1) &&
+      __builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
     // relaxed: we hold the word now (acquire CAS).
     if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_consistent, 1))
       return lock_status::acquired;
-    s = finish_acquire(storage_, me, Kind, protocol::acquire_outcome::acquired, "lock");
-  } else {
-    s = acquire(storage_, Kind, protocol::wait_policy::wait, nullptr, "lock");
+    return lock_taken_but_not_consistent();
   }
-  return s == try_status::owner_died ? lock_status::owner_died : lock_status::acquired;
+  return lock_slow();
+}
+
+template <detail::lock_kind Kind>
+[[gnu::noinline]] lock_status basic_robust_mutex<Kind>::lock_slow() {
+  return acquire(storage_, Kind, protocol::wait_policy::wait, nullptr, "lock") ==
+                 try_status::owner_died
+             ? lock_status::owner_died
+             : lock_status::acquired;
+}
+
+template <detail::lock_kind Kind>
+[[gnu::noinline]] lock_status basic_robust_mutex<Kind>::lock_taken_but_not_consistent() {
+  finish_acquire(storage_, protocol::tls_thread_state, Kind, protocol::acquire_outcome::acquired,
+                 "lock");  // not recoverable: lets go and throws
+  return lock_status::acquired;
 }
 
 template <detail::lock_kind Kind>
@@ -141,11 +156,25 @@ try_lock_result basic_robust_mutex<Kind>::lock_for_ever_as_try() {
 
 template <detail::lock_kind Kind>
 void basic_robust_mutex<Kind>::unlock() {
+  protocol::thread_state& me = protocol::tls_thread_state;
+  const std::uint32_t tid = me.tid;
+  // relaxed (state): we hold the mutex; the release of the word publishes
+  // any change to it.
+  if (__builtin_expect(tid != 0 && protocol::owner_of(&storage_.word) == tid &&
+                           state_of(storage_).load(std::memory_order_relaxed) == state_consistent,
+                       1)) {
+    protocol::release_fast(&storage_.word, me, Kind);
+    return;
+  }
+  unlock_slow();
+}
+
+template <detail::lock_kind Kind>
+[[gnu::noinline]] void basic_robust_mutex<Kind>::unlock_slow() {
   auto& me = protocol::current_thread();
-  if (__builtin_expect(protocol::owner_of(&storage_.word) != me.tid, 0))
+  if (protocol::owner_of(&storage_.word) != me.tid)
     fail(EPERM, Kind, "unlock", "the calling thread does not hold the mutex");
-  // relaxed: we hold it; the release of the word publishes any change.
-  if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_inconsistent, 0)) {
+  if (state_of(storage_).load(std::memory_order_relaxed) == state_inconsistent) {
     // Unlocked without repair: the data is lost for good. Every waiter
     // must wake up to learn it.
     state_of(storage_).store(state_not_recoverable, std::memory_order_relaxed);

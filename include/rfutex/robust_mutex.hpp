@@ -97,6 +97,11 @@ class basic_robust_mutex {
   enum class clock_kind : unsigned char { monotonic, realtime };
   try_lock_result try_lock_until_ns(std::int64_t ns_since_epoch, clock_kind clock);
   try_lock_result lock_for_ever_as_try();
+  // The out-of-line rest of lock()/unlock(): everything but the uncontended
+  // case (first use on a thread, waiting, owner death, errors).
+  lock_status lock_slow();
+  lock_status lock_taken_but_not_consistent();
+  void unlock_slow();
 
   detail::lock_storage storage_;
 };

@@ -53,12 +53,12 @@ inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind) 
   unlink_node_common(node);
   std::atomic_ref<std::uint32_t> w(*word);
   if (me.strategy == unlock_strategy::kernel) {
-    // The vDSO's `lock cmpxchg` is our release store; the barrier keeps the
-    // compiler from sinking earlier stores past the call.
-    compiler_barrier();
-    tsan_release(word);
-    if (__builtin_expect(me.try_unlock(word, tid, pending_slot(h)) == tid, 1)) return;
-  } else if (me.strategy == unlock_strategy::guarded && !pi) {
+    // Out of line (a tail call): the vDSO call would otherwise give this
+    // function a stack frame on every strategy's path.
+    finish_release(word, me, kind, 1);
+    return;
+  }
+  if (me.strategy == unlock_strategy::guarded && !pi) {
     // release: the protected data, and our `pending` store, happen-before
     // whoever acquires next — and through it before any unmap it decides
     // on, which is what lets the unmap guard see `pending`.
@@ -66,15 +66,14 @@ inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind) 
     clear_pending(h);
     if (__builtin_expect((old & sys::futex_waiters) != 0, 0)) wake_one(word);
     return;
-  } else {
-    std::uint32_t expected = tid;
-    // release: as above.
-    if (__builtin_expect(w.compare_exchange_strong(expected, 0, std::memory_order_release,
-                                                   std::memory_order_relaxed),
-                         1)) {
-      clear_pending(h);
-      return;
-    }
+  }
+  std::uint32_t expected = tid;
+  // release: as above (PI and hybrid must leave a contended word to the kernel).
+  if (__builtin_expect(w.compare_exchange_strong(expected, 0, std::memory_order_release,
+                                                 std::memory_order_relaxed),
+                       1)) {
+    clear_pending(h);
+    return;
   }
   finish_release(word, me, kind, 1);  // waiters queued
 }
