@@ -266,7 +266,8 @@ int main(int argc, char** argv) {
     const char* env = strategy;
     if (strcmp(strategy, "any") == 0)
       env = NULL;
-    else if (strcmp(strategy, "guarded") != 0 && strcmp(strategy, "kernel") != 0) {
+    else if (strcmp(strategy, "guarded") != 0 && strcmp(strategy, "hybrid") != 0 &&
+             strcmp(strategy, "kernel") != 0) {
       say("@@BADLINE %s", line);
       fails++;
       continue;
