@@ -81,11 +81,6 @@ bool stepped_child::resume(int request) {
 bool stepped_child::step() { return resume(PTRACE_SINGLESTEP); }
 bool stepped_child::to_next_syscall_stop() { return resume(PTRACE_SYSCALL); }
 
-void stepped_child::finish() {
-  while (!exited_ && std::atomic_ref<std::uint32_t>(*done_).load(std::memory_order_acquire) == 0)
-    to_next_syscall_stop();
-}
-
 registers stepped_child::regs() const {
   user_regs_struct r{};
   if (ptrace_call(PTRACE_GETREGS, pid_, 0, reinterpret_cast<std::uintptr_t>(&r)) != 0)
@@ -103,19 +98,6 @@ std::uintptr_t stepped_child::peek(std::uintptr_t address) const {
   const long v = ptrace_call(PTRACE_PEEKDATA, pid_, address, 0);
   if (errno != 0) fail("PTRACE_PEEKDATA");
   return static_cast<std::uintptr_t>(v);
-}
-
-std::uint8_t stepped_child::peek_byte(std::uintptr_t address) const {
-  const std::uintptr_t aligned = address & ~(sizeof(long) - 1);
-  const std::uintptr_t word = peek(aligned);
-  return static_cast<std::uint8_t>(word >> (8 * (address - aligned)));
-}
-
-bool stepped_child::at_syscall_instruction() const {
-  const std::uintptr_t ip = regs().ip;
-  const std::uint8_t b0 = peek_byte(ip);
-  const std::uint8_t b1 = peek_byte(ip + 1);
-  return (b0 == 0x0f && (b1 == 0x05 || b1 == 0x34)) || (b0 == 0xcd && b1 == 0x80);
 }
 
 int stepped_child::kill() {

@@ -31,15 +31,9 @@ class stepped_child {
   bool step();
   // Resumes until the next syscall entry or exit (PTRACE_SYSCALL). False as step().
   bool to_next_syscall_stop();
-  // Runs `traced` to its end without stepping.
-  void finish();
 
   registers regs() const;
   std::uintptr_t peek(std::uintptr_t address) const;  // a word of the child's memory
-  std::uint8_t peek_byte(std::uintptr_t address) const;
-  // True when the instruction at the current ip enters the kernel
-  // (syscall, sysenter, int $0x80).
-  bool at_syscall_instruction() const;
 
   // SIGKILL and reap; returns the wait status.
   int kill();
