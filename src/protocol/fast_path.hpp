@@ -17,6 +17,31 @@
 
 namespace rfutex::protocol {
 
+// Release without kernel help: the classic sequence, leaving the window the
+// unmap guard closes. Returns the word's previous value.
+inline std::uint32_t release_in_user_space(std::atomic_ref<std::uint32_t> w,
+                                           const list_host& host) noexcept {
+  // release: the protected data, and our `pending` store, happen-before
+  // whoever acquires next — and through it before any unmap it decides on,
+  // which is what lets the unmap guard see `pending` (DESIGN.md §3).
+  const std::uint32_t old = w.exchange(0, std::memory_order_release);
+  clear_pending(host);
+  return old;
+}
+
+// tid -> 0 when nobody waits, then clears `pending`. False (nothing changed)
+// when waiters are queued: PI and hybrid locks must leave those to the kernel.
+inline bool release_uncontended(std::atomic_ref<std::uint32_t> w, std::uint32_t tid,
+                                const list_host& host) noexcept {
+  std::uint32_t expected = tid;
+  // release: as release_in_user_space().
+  if (!w.compare_exchange_strong(expected, 0, std::memory_order_release,
+                                 std::memory_order_relaxed))
+    return false;
+  clear_pending(host);
+  return true;
+}
+
 // Takes a free word: pending, CAS 0 -> tid, link, clear pending. False, with
 // nothing changed, when the word is not free or the layout is not common.
 inline bool acquire_fast(std::uint32_t* word, const thread_state& me, lock_kind kind) noexcept {
@@ -59,22 +84,11 @@ inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind) 
     return;
   }
   if (me.strategy == unlock_strategy::guarded && !pi) {
-    // release: the protected data, and our `pending` store, happen-before
-    // whoever acquires next — and through it before any unmap it decides
-    // on, which is what lets the unmap guard see `pending`.
-    const std::uint32_t old = w.exchange(0, std::memory_order_release);
-    clear_pending(h);
-    if (__builtin_expect((old & sys::futex_waiters) != 0, 0)) wake_one(word);
+    if (__builtin_expect((release_in_user_space(w, h) & sys::futex_waiters) != 0, 0))
+      wake_one(word);
     return;
   }
-  std::uint32_t expected = tid;
-  // release: as above (PI and hybrid must leave a contended word to the kernel).
-  if (__builtin_expect(w.compare_exchange_strong(expected, 0, std::memory_order_release,
-                                                 std::memory_order_relaxed),
-                       1)) {
-    clear_pending(h);
-    return;
-  }
+  if (__builtin_expect(release_uncontended(w, tid, h), 1)) return;
   finish_release(word, me, kind, 1);  // waiters queued
 }
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "fast_path.hpp"
 #include "list_ops.hpp"
 #include "sanitizer.hpp"
 
@@ -14,17 +15,6 @@ namespace {
 using sys::futex_owner_died;
 using sys::futex_tid_mask;
 using sys::futex_waiters;
-
-// Release without kernel help: the classic sequence, leaving the window the
-// guard closes. Returns the word's previous value.
-std::uint32_t release_in_user_space(std::atomic_ref<std::uint32_t> w, const list_host& host) {
-  // release: the protected data, and our `pending` store, happen-before
-  // whoever acquires next — and through it before any unmap it decides on,
-  // which is what lets the unmap guard see `pending` (DESIGN.md §3).
-  const std::uint32_t old = w.exchange(0, std::memory_order_release);
-  clear_pending(host);
-  return old;
-}
 
 [[noreturn]] void fail_futex(long r, const char* what) {
   throw std::system_error(static_cast<int>(-r), std::generic_category(), what);
@@ -70,19 +60,6 @@ acquire_outcome acquire_pi(std::uint32_t* word, thread_state& me, std::uintptr_t
   link_node(me.host, node, sys::robust_entry_pi);
   clear_pending(me.host);
   return acquire_outcome::acquired;
-}
-
-// tid -> 0 when nobody waits; then clears `pending`. False (nothing changed)
-// when waiters are queued.
-bool release_uncontended(std::atomic_ref<std::uint32_t> w, std::uint32_t tid,
-                         const list_host& host) {
-  std::uint32_t expected = tid;
-  // release: as release_in_user_space().
-  if (!w.compare_exchange_strong(expected, 0, std::memory_order_release,
-                                 std::memory_order_relaxed))
-    return false;
-  clear_pending(host);
-  return true;
 }
 
 }  // namespace
