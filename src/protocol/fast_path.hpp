@@ -83,13 +83,8 @@ inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind) 
     finish_release(word, me, kind, 1);
     return;
   }
-  if (me.strategy == unlock_strategy::guarded && !pi) {
-    if (__builtin_expect((release_in_user_space(w, h) & sys::futex_waiters) != 0, 0))
-      wake_one(word);
-    return;
-  }
   if (__builtin_expect(release_uncontended(w, tid, h), 1)) return;
-  finish_release(word, me, kind, 1);  // waiters queued
+  finish_release(word, me, kind, 1);  // waiters queued: the kernel wakes them
 }
 
 }  // namespace rfutex::protocol

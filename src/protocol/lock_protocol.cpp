@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <system_error>
 
 #include "fast_path.hpp"
@@ -174,10 +175,28 @@ void finish_release(std::uint32_t* word, thread_state& me, lock_kind kind, int w
     }
     return;
   }
-  const std::uint32_t old = release_in_user_space(w, host);
-  if ((old & futex_waiters) != 0 || wake_count > 1) sys::futex_wake(word, wake_count);
+  // Guarded plain lock. Nobody sleeps: the user-space release suffices.
+  if (release_uncontended(w, tid, host)) return;
+  // Sleepers are queued (FUTEX_WAITERS). The kernel stores 0 and wakes every
+  // one of them in one call, so no death can fall between the release and
+  // the wake-up (a SIGKILL acts only on the way back to user mode), and no
+  // woken thread carries the wake-up of another: if one dies before it takes
+  // the lock, the others are awake already. `pending` stays set until the
+  // call returns: a death before it is an owner death the kernel recovers
+  // (OWNER_DIED | WAITERS, one waiter woken), a death after it finds every
+  // sleeper awake; the window after the store is the unmap guard's, as for
+  // every user-space release.
+  compiler_barrier();  // the kernel's store is our release (a locked RMW)
+  tsan_release(word);
+  const long woken = sys::futex_store_zero_and_wake(word, INT_MAX);
+  if (woken < 0) {
+    // Not expected (the word is ours and mapped): fall back to the
+    // two-step release, which wakes all the same.
+    release_in_user_space(w, host);
+    sys::futex_wake(word, INT_MAX);
+    return;
+  }
+  clear_pending(host);
 }
-
-void wake_one(std::uint32_t* word) noexcept { sys::futex_wake(word, 1); }
 
 }  // namespace rfutex::protocol
