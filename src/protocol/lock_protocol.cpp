@@ -117,6 +117,47 @@ acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
   }
 }
 
+acquire_outcome await_free(std::uint32_t* word, thread_state& me, wait_policy policy,
+                           const deadline* until) {
+  std::atomic_ref<std::uint32_t> w(*word);
+  // acquire: what the last owner wrote before its release is visible to
+  // the caller once it sees the word free.
+  std::uint32_t v = w.load(std::memory_order_acquire);
+  if ((v & futex_tid_mask) == 0) return acquire_outcome::acquired;
+  if (policy == wait_policy::no_wait) return acquire_outcome::busy;
+  set_pending(me.host, node_of(word, me.host));
+  bool slept = false;
+  for (;;) {
+    if ((v & futex_waiters) == 0) {
+      // relaxed: as in acquire(); the kernel re-checks the value.
+      if (!w.compare_exchange_weak(v, v | futex_waiters, std::memory_order_relaxed,
+                                   std::memory_order_relaxed)) {
+        if ((v & futex_tid_mask) == 0) break;
+        continue;
+      }
+      v |= futex_waiters;
+    }
+    const long r = sys::futex_wait(word, v, until ? &until->at : nullptr,
+                                   until ? until->clock : sys::futex_clock::monotonic);
+    if (r == -ETIMEDOUT) {
+      clear_pending(me.host);
+      return acquire_outcome::timed_out;
+    }
+    if (r < 0 && r != -EAGAIN && r != -EINTR) {
+      clear_pending(me.host);
+      fail_futex(r, "rfutex: FUTEX_WAIT");
+    }
+    slept = true;
+    v = w.load(std::memory_order_acquire);
+    if ((v & futex_tid_mask) == 0) break;
+  }
+  // Having slept, pass the wake-up on (see the header). `pending` is still
+  // set, so a death before this call makes the kernel wake the next waiter.
+  if (slept) sys::futex_wake(word, INT_MAX);
+  clear_pending(me.host);
+  return acquire_outcome::acquired;
+}
+
 release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count) {
   // relaxed: our own TID can only have been written by us (or, for PI, by
   // the kernel on our behalf before we returned from FUTEX_LOCK_PI).

@@ -106,6 +106,20 @@ struct deadline {
 acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
                         wait_policy policy, const deadline* until);
 
+// Waits until `word` has no owner, without taking it: acquired means "free
+// now" (the word is not ours). For locks whose waiters wait for a holder to
+// leave rather than for the word itself (the readers of
+// robust_shared_mutex). Sleeps like acquire() — FUTEX_WAITERS set, `pending`
+// pointing at the word — and, having slept, wakes every other sleeper before
+// it returns: the wake-up that reached it may have been meant for one
+// thread only (a one-waiter release, or the kernel's owner-death wake-up),
+// and it does not take the word, so it must pass it on. A death before
+// that is covered by `pending` (the kernel wakes the next waiter of an
+// ownerless word). busy / timed_out as acquire(); `pending` is clear
+// whenever it returns or throws.
+acquire_outcome await_free(std::uint32_t* word, thread_state& me, wait_policy policy,
+                           const deadline* until);
+
 enum class release_outcome : unsigned char { released, not_owner };
 
 // Releases `word`, held by the calling thread, and wakes up to `wake_count`
