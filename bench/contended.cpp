@@ -1,4 +1,5 @@
-// Two threads, or two processes, taking turns on one lock for a fixed time.
+// N threads, or N processes (2 by default; mode "threads4" = 4 threads),
+// taking turns on one lock for a fixed time.
 // The lock and a counter it protects live in a memfd mapping (MAP_SHARED) in
 // both modes, so the only difference between them is who shares it. Each
 // variant prints
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -26,7 +28,17 @@ namespace rfutex::bench {
 
 namespace {
 
-constexpr int workers = 2;
+constexpr int max_workers = 8;
+
+// The lock's `exclusive()` if it has one (the read side of a reader-writer
+// lock does not exclude), else true.
+template <class Lock>
+bool exclusive(const Lock& lock) {
+  if constexpr (requires { lock.exclusive(); })
+    return lock.exclusive();
+  else
+    return true;
+}
 
 // Laid out in the shared mapping; every field its own cache line.
 struct arena {
@@ -35,7 +47,7 @@ struct arena {
   alignas(64) std::atomic<int> ready{0};
   alignas(64) std::atomic<bool> go{false};
   alignas(64) std::atomic<bool> stop{false};
-  alignas(64) std::uint64_t ops[workers] = {};
+  alignas(64) std::uint64_t ops[max_workers] = {};
   std::uint64_t failures = 0;
 };
 
@@ -44,9 +56,10 @@ void work(arena& a, Lock& lock, int index) {
   a.ready.fetch_add(1, std::memory_order_relaxed);
   while (!a.go.load(std::memory_order_acquire)) std::this_thread::yield();
   std::uint64_t ops = 0, failures = 0;
+  const bool count = exclusive(lock);
   while (!a.stop.load(std::memory_order_relaxed)) {
     if (!lock.lock()) ++failures;
-    ++a.counter;
+    if (count) ++a.counter;
     lock.unlock();
     ++ops;
   }
@@ -61,7 +74,7 @@ struct result {
 };
 
 template <class Lock>
-result run(arena& a, Lock& lock, bool processes, int ms) {
+result run(arena& a, Lock& lock, bool processes, int workers, int ms) {
   std::vector<std::thread> threads;
   std::vector<pid_t> children;
   for (int i = 0; i < workers; ++i) {
@@ -94,13 +107,14 @@ result run(arena& a, Lock& lock, bool processes, int ms) {
   result r;
   for (const std::uint64_t o : a.ops) r.ops += o;
   r.ops_per_s = static_cast<double>(r.ops) / std::chrono::duration<double>(end - start).count();
-  r.exact = children_ok && a.failures == 0 && a.counter == r.ops;
+  r.exact = children_ok && a.failures == 0 && (!exclusive(lock) || a.counter == r.ops);
   return r;
 }
 
 int usage() {
   std::fprintf(stderr,
-               "usage: rfutex-bench-native contended threads|processes <ms> <variant>...\n");
+               "usage: rfutex-bench-native contended threads[N]|processes[N] <ms> <variant>...\n"
+               "       (N workers, 2 to 8; default 2)\n");
   return 2;
 }
 
@@ -109,8 +123,11 @@ int usage() {
 int contended_main(args a) {
   if (a.size() < 3) return usage();
   const std::string_view mode = a[0];
-  if (mode != "threads" && mode != "processes") return usage();
-  const bool processes = mode == "processes";
+  const bool processes = mode.starts_with("processes");
+  if (!processes && !mode.starts_with("threads")) return usage();
+  const std::string_view count = mode.substr(processes ? 9 : 7);
+  const int workers = count.empty() ? 2 : std::atoi(std::string(count).c_str());
+  if (workers < 2 || workers > max_workers) return usage();
   const int ms = std::atoi(a[1]);
   if (ms <= 0) return usage();
 
@@ -125,7 +142,7 @@ int contended_main(args a) {
     arena& ar = *region.construct<arena>();
     // Between processes every pthread mutex must be process-shared.
     const result r = with_lock(*kind, processes, ar.lock,
-                               [&](auto& lock) { return run(ar, lock, processes, ms); });
+                               [&](auto& lock) { return run(ar, lock, processes, workers, ms); });
     if (!r.exact) {
       std::fprintf(stderr, "rfutex-bench-native: %s %s: counter %llu != %llu operations\n", name,
                    mode.data(), static_cast<unsigned long long>(ar.counter),

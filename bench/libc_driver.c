@@ -9,7 +9,7 @@
  *       timed like Google Benchmark does: grow the iteration count until
  *       one batch takes <min seconds>, report that batch
  *   count <variant> <pairs>                 (for callgrind; see native_driver.cpp)
- *   contended threads|processes <ms> <variant>...
+ *   contended threads[N]|processes[N] <ms> <variant>...   (N workers, 2-8; default 2)
  *       "contended <mode> <variant> <ops per second> <ops>"
  *   info                                    "libc <name> <version>"
  *
@@ -51,7 +51,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: %s time <variant> <min seconds> <repetitions>\n"
           "       %s count <variant> <pairs>\n"
-          "       %s contended threads|processes <ms> <variant>...\n"
+          "       %s contended threads[N]|processes[N] <ms> <variant>...\n"
           "       %s info\n"
           "variants: default, robust, robust_pshared\n",
           program, program, program, program);
@@ -171,7 +171,7 @@ static int count_main(int argc, char **argv) {
 
 /* ---- contended: as bench/contended.cpp ---- */
 
-#define WORKERS 2
+#define MAX_WORKERS 8
 
 struct arena {
   _Alignas(64) pthread_mutex_t lock;
@@ -179,7 +179,7 @@ struct arena {
   _Alignas(64) atomic_int ready;
   _Alignas(64) atomic_bool go;
   _Alignas(64) atomic_bool stop;
-  _Alignas(64) uint64_t ops[WORKERS];
+  _Alignas(64) uint64_t ops[MAX_WORKERS];
   atomic_ullong failures;
 };
 
@@ -227,12 +227,18 @@ static void sleep_us(long us) {
 static int contended_main(int argc, char **argv) {
   if (argc < 3) return usage();
   int processes;
-  if (strcmp(argv[0], "processes") == 0)
+  const char *count;
+  if (strncmp(argv[0], "processes", 9) == 0) {
     processes = 1;
-  else if (strcmp(argv[0], "threads") == 0)
+    count = argv[0] + 9;
+  } else if (strncmp(argv[0], "threads", 7) == 0) {
     processes = 0;
-  else
+    count = argv[0] + 7;
+  } else {
     return usage();
+  }
+  const int workers = *count == '\0' ? 2 : atoi(count);
+  if (workers < 2 || workers > MAX_WORKERS) return usage();
   long ms = atol(argv[1]);
   if (ms <= 0) return usage();
   int status = 0;
@@ -241,10 +247,10 @@ static int contended_main(int argc, char **argv) {
     if (v == v_none) return usage();
     struct arena *a = shared_arena();
     init_mutex(&a->lock, v, processes);
-    pthread_t threads[WORKERS];
-    struct worker_arg args[WORKERS];
-    pid_t children[WORKERS];
-    for (int i = 0; i < WORKERS; ++i) {
+    pthread_t threads[MAX_WORKERS];
+    struct worker_arg args[MAX_WORKERS];
+    pid_t children[MAX_WORKERS];
+    for (int i = 0; i < workers; ++i) {
       args[i].a = a;
       args[i].index = i;
       if (processes) {
@@ -259,14 +265,14 @@ static int contended_main(int argc, char **argv) {
         if (r != 0) die("pthread_create", r);
       }
     }
-    while (atomic_load_explicit(&a->ready, memory_order_relaxed) < WORKERS) sleep_us(100);
+    while (atomic_load_explicit(&a->ready, memory_order_relaxed) < workers) sleep_us(100);
     double start = now_s();
     atomic_store_explicit(&a->go, 1, memory_order_release);
     sleep_us(ms * 1000);
     atomic_store_explicit(&a->stop, 1, memory_order_relaxed);
     double elapsed = now_s() - start;
     int children_ok = 1;
-    for (int i = 0; i < WORKERS; ++i) {
+    for (int i = 0; i < workers; ++i) {
       if (processes) {
         int st = 0;
         if (waitpid(children[i], &st, 0) != children[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -276,7 +282,7 @@ static int contended_main(int argc, char **argv) {
       }
     }
     uint64_t ops = 0;
-    for (int i = 0; i < WORKERS; ++i) ops += a->ops[i];
+    for (int i = 0; i < workers; ++i) ops += a->ops[i];
     if (!children_ok || atomic_load(&a->failures) != 0 || a->counter != ops) {
       fprintf(stderr, "%s: %s %s: counter %llu != %llu operations\n", program, argv[k], argv[0],
               (unsigned long long)a->counter, (unsigned long long)ops);

@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "rfutex/robust_mutex.hpp"
+#include "rfutex/robust_shared_mutex.hpp"
 #if __has_include("rfutex/robust_pi_mutex.hpp")
 #include "rfutex/robust_pi_mutex.hpp"
 #define RFUTEX_BENCH_HAVE_PI 1
@@ -43,6 +44,10 @@ enum class lock_kind : unsigned char {
   rfutex_robust_pi,      // rfutex::robust_pi_mutex, where this rfutex has it
   floor,                 // one lock cmpxchg to lock, one to unlock: no lock is cheaper
   minimal_robust,        // rfutex's protocol alone, inline (a bound; uncontended only)
+  pthread_rwlock_read,   // pthread_rwlock_t (PTHREAD_PROCESS_SHARED; no robust one exists): rdlock
+  pthread_rwlock_write,  // ... wrlock
+  rfutex_shared_read,    // rfutex::robust_shared_mutex: lock_shared
+  rfutex_shared_write,   // ... lock
 };
 
 struct lock_kind_name {
@@ -61,6 +66,10 @@ inline constexpr lock_kind_name lock_kinds[] = {
 #endif
     {lock_kind::floor, "floor"},
     {lock_kind::minimal_robust, "minimal_robust"},
+    {lock_kind::pthread_rwlock_read, "pthread_rwlock_read"},
+    {lock_kind::pthread_rwlock_write, "pthread_rwlock_write"},
+    {lock_kind::rfutex_shared_read, "rfutex_shared_read"},
+    {lock_kind::rfutex_shared_write, "rfutex_shared_write"},
 };
 
 inline std::optional<lock_kind> parse_lock_kind(std::string_view name) {
@@ -117,6 +126,49 @@ using rfutex_pi_lock = basic_rfutex_lock<robust_pi_mutex>;
 #else
 using rfutex_pi_lock = rfutex_lock;  // never constructed: the kind does not parse
 #endif
+
+// A reader-writer lock taken on one side. `exclusive` is false for the read
+// side: holders overlap, so the contended run does not count under it.
+class pthread_rwlock_side {
+ public:
+  explicit pthread_rwlock_side(bool write) : write_(write) {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (const int r = pthread_rwlock_init(&l_, &attr); r != 0) die("pthread_rwlock_init", r);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  pthread_rwlock_side(const pthread_rwlock_side&) = delete;
+  pthread_rwlock_side& operator=(const pthread_rwlock_side&) = delete;
+  ~pthread_rwlock_side() { pthread_rwlock_destroy(&l_); }
+
+  bool lock() noexcept { return (write_ ? pthread_rwlock_wrlock(&l_) : pthread_rwlock_rdlock(&l_)) == 0; }
+  void unlock() noexcept { pthread_rwlock_unlock(&l_); }
+  bool exclusive() const noexcept { return write_; }
+
+ private:
+  pthread_rwlock_t l_;
+  bool write_;
+};
+
+class rfutex_shared_side {
+ public:
+  explicit rfutex_shared_side(bool write) : write_(write) {}
+  bool lock() {
+    return (write_ ? m_.lock() : m_.lock_shared()) == lock_status::acquired;
+  }
+  void unlock() {
+    if (write_)
+      m_.unlock();
+    else
+      m_.unlock_shared();
+  }
+  bool exclusive() const noexcept { return write_; }
+
+ private:
+  robust_shared_mutex m_;
+  bool write_;
+};
 
 // The floor: the two locked read-modify-writes any lock that hands a word
 // from owner to owner must do. Not a usable lock (it never waits).
@@ -217,14 +269,16 @@ class minimal_robust_lock {
 
 // Calls f(lock&) with a lock of `kind` constructed at `where` (room for
 // any_lock_size bytes, aligned to any_lock_align), destroying it afterwards.
-inline constexpr std::size_t any_lock_size = 64;
+inline constexpr std::size_t any_lock_size = 704;
 inline constexpr std::size_t any_lock_align = 64;
 
 template <class F>
 decltype(auto) with_lock(lock_kind kind, bool pshared, void* where, F&& f) {
   static_assert(sizeof(pthread_lock) <= any_lock_size && sizeof(rfutex_lock) <= any_lock_size &&
                 sizeof(floor_lock) <= any_lock_size &&
-                sizeof(minimal_robust_lock) <= any_lock_size);
+                sizeof(minimal_robust_lock) <= any_lock_size &&
+                sizeof(pthread_rwlock_side) <= any_lock_size &&
+                sizeof(rfutex_shared_side) <= any_lock_size);
   auto run = [&](auto* lock) -> decltype(auto) {
     struct destroy {
       decltype(lock) l;
@@ -240,6 +294,10 @@ decltype(auto) with_lock(lock_kind kind, bool pshared, void* where, F&& f) {
     case lock_kind::rfutex_robust: return run(new (where) rfutex_lock());
     case lock_kind::rfutex_robust_pi: return run(new (where) rfutex_pi_lock());
     case lock_kind::minimal_robust: return run(new (where) minimal_robust_lock());
+    case lock_kind::pthread_rwlock_read: return run(new (where) pthread_rwlock_side(false));
+    case lock_kind::pthread_rwlock_write: return run(new (where) pthread_rwlock_side(true));
+    case lock_kind::rfutex_shared_read: return run(new (where) rfutex_shared_side(false));
+    case lock_kind::rfutex_shared_write: return run(new (where) rfutex_shared_side(true));
     case lock_kind::floor: break;
   }
   return run(new (where) floor_lock());

@@ -66,6 +66,10 @@ int uncontended_main(int argc, char** argv) {
     alignas(64) rfutex_pi_lock rfutex_robust_pi;
     alignas(64) floor_lock floor;
     alignas(64) minimal_robust_lock minimal_robust;
+    alignas(64) pthread_rwlock_side pthread_rwlock_read{false};
+    alignas(64) pthread_rwlock_side pthread_rwlock_write{true};
+    alignas(64) rfutex_shared_side rfutex_shared_read{false};
+    alignas(64) rfutex_shared_side rfutex_shared_write{true};
   };
   static locks l;
 
@@ -82,6 +86,10 @@ int uncontended_main(int argc, char** argv) {
   if (parse_lock_kind("rfutex_robust_pi")) add("rfutex_robust_pi", &l.rfutex_robust_pi);
   add("floor", &l.floor);
   if (l.minimal_robust.usable()) add("minimal_robust", &l.minimal_robust);
+  add("pthread_rwlock_read", &l.pthread_rwlock_read);
+  add("pthread_rwlock_write", &l.pthread_rwlock_write);
+  add("rfutex_shared_read", &l.rfutex_shared_read);
+  add("rfutex_shared_write", &l.rfutex_shared_write);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;

@@ -5,8 +5,9 @@
 #include <string_view>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
-#include "json_writer.hpp"
 #include "rfutex/capabilities.hpp"
 #include "rfutex/strategy.hpp"
 
@@ -36,39 +37,40 @@ std::string describe(const void* p) {
   return buf;
 }
 
+// A pointer as "0x..." (JSON has no pointers), null for none.
+nlohmann::json pointer(const void* p) {
+  if (p == nullptr) return nullptr;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", p);
+  return buf;
+}
+
 void print_json(const kernel_capabilities& caps, const strategy_answer& strategy,
                 const robust_list_report* list) {
-  json_writer j(stdout);
-  j.begin_object();
-  j.field("kernel_release", caps.kernel_release);
-  j.field("kernel_machine", caps.kernel_machine);
-  j.field("process_arch", process_arch);
-  j.begin_object("vdso")
-      .field("base", caps.vdso_base)
-      .field("futex_robust_list64_try_unlock", caps.vdso_try_unlock64)
-      .field("futex_robust_list32_try_unlock", caps.vdso_try_unlock32)
-      .end_object();
-  j.begin_object("futex_robust_unlock")
-      .field("works", caps.robust_unlock_flag)
-      .field("errno", static_cast<std::int64_t>(caps.robust_unlock_errno))
-      .field("error", caps.robust_unlock_flag ? "" : std::strerror(caps.robust_unlock_errno))
-      .end_object();
-  if (list != nullptr) {
-    j.begin_object("robust_list")
-        .field("tid", static_cast<std::int64_t>(list->tid))
-        .field("head", list->head)
-        .field("registrar", to_string(list->registrar))
-        .field("futex_offset", static_cast<std::int64_t>(list->futex_offset))
-        .field("supported", list->supported)
-        .end_object();
-  } else {
-    j.null_field("robust_list");
-  }
-  j.field("best_strategy", to_string(caps.best_strategy));
-  j.field("strategy", strategy.name);
-  if (!strategy.error.empty()) j.field("error", strategy.error);
-  j.end_object();
-  j.finish();
+  nlohmann::json j = {
+      {"kernel_release", caps.kernel_release},
+      {"kernel_machine", caps.kernel_machine},
+      {"process_arch", process_arch},
+      {"vdso",
+       {{"base", pointer(caps.vdso_base)},
+        {"futex_robust_list64_try_unlock", pointer(caps.vdso_try_unlock64)},
+        {"futex_robust_list32_try_unlock", pointer(caps.vdso_try_unlock32)}}},
+      {"futex_robust_unlock",
+       {{"works", caps.robust_unlock_flag},
+        {"errno", caps.robust_unlock_errno},
+        {"error", caps.robust_unlock_flag ? "" : std::strerror(caps.robust_unlock_errno)}}},
+      {"robust_list", nullptr},
+      {"best_strategy", to_string(caps.best_strategy)},
+      {"strategy", strategy.name},
+  };
+  if (list != nullptr)
+    j["robust_list"] = {{"tid", list->tid},
+                        {"head", pointer(list->head)},
+                        {"registrar", to_string(list->registrar)},
+                        {"futex_offset", list->futex_offset},
+                        {"supported", list->supported}};
+  if (!strategy.error.empty()) j["error"] = strategy.error;
+  std::printf("%s\n", j.dump().c_str());
 }
 
 void print_text(const kernel_capabilities& caps, const strategy_answer& strategy,

@@ -6,13 +6,27 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
-#include "json_writer.hpp"
 #include "repro/repro.hpp"
 
 namespace rfutex::tool {
+
+namespace {
+
+// An address as "0x..." (JSON has no pointers), null for none.
+nlohmann::json pointer(std::uintptr_t p) {
+  if (p == 0) return nullptr;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", reinterpret_cast<const void*>(p));
+  return buf;
+}
+
+}  // namespace
 
 namespace {
 
@@ -121,10 +135,11 @@ int repro_command(args a) {
     const run_evidence& ev = results.back();
     if (!ev.completed) {
       if (json) {
-        json_writer j(stdout);
-        j.begin_object().field("unlock", name_of(unlock)).field("remap", name_of(remap))
-            .field("kernel", kernel_release()).field("error", ev.failure).end_object();
-        j.finish();
+        const nlohmann::json j = {{"unlock", name_of(unlock)},
+                                  {"remap", name_of(remap)},
+                                  {"kernel", kernel_release()},
+                                  {"error", ev.failure}};
+        std::printf("%s\n", j.dump().c_str());
       } else {
         std::fprintf(stderr, "rfutex repro: %s\n", ev.failure.c_str());
       }
@@ -136,32 +151,27 @@ int repro_command(args a) {
   }
 
   if (json) {
-    json_writer j(stdout);
-    j.begin_object()
-        .field("unlock", name_of(unlock))
-        .field("remap", name_of(remap))
-        .field("kernel", kernel_release())
-        .field("strategy", context.strategy)
-        .field("guard_loaded", context.guard_loaded)
-        .field("runs", static_cast<std::int64_t>(runs))
-        .field("corrupted", static_cast<std::int64_t>(corrupted))
-        .field("expected", expected ? "corrupted" : "intact")
-        .field("as_expected", mismatched == 0);
-    j.begin_array("evidence");
-    for (const auto& ev : results) {
-      j.begin_object()
-          .field("steps", static_cast<std::int64_t>(ev.steps))
-          .field("ip", reinterpret_cast<const void*>(ev.ip))
-          .field("ip_in_vdso", ev.ip_in_vdso)
-          .field("pending_at_stop", reinterpret_cast<const void*>(ev.pending_at_stop))
-          .field("pending_at_kill", reinterpret_cast<const void*>(ev.pending_at_kill))
-          .field("word_before", static_cast<std::int64_t>(ev.word_before))
-          .field("word_after", static_cast<std::int64_t>(ev.word_after))
-          .field("corrupted", ev.corrupted())
-          .end_object();
-    }
-    j.end_array().end_object();
-    j.finish();
+    nlohmann::json evidence = nlohmann::json::array();
+    for (const auto& ev : results)
+      evidence.push_back({{"steps", ev.steps},
+                          {"ip", pointer(ev.ip)},
+                          {"ip_in_vdso", ev.ip_in_vdso},
+                          {"pending_at_stop", pointer(ev.pending_at_stop)},
+                          {"pending_at_kill", pointer(ev.pending_at_kill)},
+                          {"word_before", ev.word_before},
+                          {"word_after", ev.word_after},
+                          {"corrupted", ev.corrupted()}});
+    const nlohmann::json j = {{"unlock", name_of(unlock)},
+                              {"remap", name_of(remap)},
+                              {"kernel", kernel_release()},
+                              {"strategy", context.strategy},
+                              {"guard_loaded", context.guard_loaded},
+                              {"runs", runs},
+                              {"corrupted", corrupted},
+                              {"expected", expected ? "corrupted" : "intact"},
+                              {"as_expected", mismatched == 0},
+                              {"evidence", evidence}};
+    std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("rfutex repro: unlock %s (%s), remap %s, kernel %s, guard %s\n",
                 std::string(name_of(unlock)).c_str(), context.strategy.c_str(),
