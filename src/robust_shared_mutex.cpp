@@ -165,15 +165,17 @@ try_status drain_readers(robust_shared_mutex& m, wait_policy policy, const proto
   detail::lock_storage* slots = access::slots(m);
   rmw_then_load_fence();
   for (int s = 0; s < slot_count; ++s) {
+    if (protocol::owner_of(&slots[s].word) == me.tid) {
+      give_back_writer(m, me);
+      fail(EDEADLK, op, "the calling thread holds it shared");
+    }
+  }
+  for (int s = 0; s < slot_count; ++s) {
     auto word = ref(slots[s].word);
     // acquire: a reader that left released the slot; nothing to read, but
     // its reads of the data happen-before our writes.
     std::uint32_t v = word.load(std::memory_order_acquire);
     while ((v & sys::futex_tid_mask) != 0) {
-      if ((v & sys::futex_tid_mask) == me.tid) {
-        give_back_writer(m, me);
-        fail(EDEADLK, op, "the calling thread holds it shared");
-      }
       if (policy == wait_policy::no_wait) {
         give_back_writer(m, me);
         return try_status::busy;

@@ -39,8 +39,9 @@ TEST_F(SharedMutex, ReadersShareAndAWriterExcludesThem) {
   robust_shared_mutex m;
   ASSERT_EQ(m.lock_shared(), lock_status::acquired);
   std::thread other([&] {
-    EXPECT_EQ(m.try_lock_shared().status(), try_status::acquired) << "a second reader shares it";
     EXPECT_EQ(m.try_lock().status(), try_status::busy) << "a writer waits for readers";
+    EXPECT_EQ(m.try_lock_shared().status(), try_status::acquired) << "a second reader shares it";
+    EXPECT_EQ(errno_thrown_by([&] { (void)m.try_lock(); }), EDEADLK) << "it holds it shared itself";
     EXPECT_EQ(m.readers(), 2);
     m.unlock_shared();
   });
