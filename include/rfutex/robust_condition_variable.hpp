@@ -47,7 +47,8 @@
 namespace rfutex {
 
 // What wait() needs of a mutex: lock() reporting a lock_status, unlock().
-// rfutex::robust_mutex and robust_pi_mutex are such; a std::unique_lock is not.
+// rfutex::robust_mutex, robust_pi_mutex and rfutex::robust_lock are such; a
+// std::unique_lock is not (its lock() reports nothing).
 template <class M>
 concept robust_wait_mutex = requires(M& m) {
   { m.lock() } -> std::same_as<lock_status>;
@@ -123,9 +124,9 @@ lock_status robust_condition_variable::release_sleep_reacquire(Mutex& m, std::in
                                                                clock_kind clock, bool& woken) {
   static_assert(robust_wait_mutex<Mutex>,
                 "rfutex::robust_condition_variable::wait takes the mutex itself (an "
-                "rfutex::robust_mutex or robust_pi_mutex: a type whose lock() returns "
-                "rfutex::lock_status), not a std::unique_lock or other lock guard: pass the "
-                "mutex the guard holds");
+                "rfutex::robust_mutex or robust_pi_mutex) or an rfutex::robust_lock: a type "
+                "whose lock() returns rfutex::lock_status. A std::unique_lock cannot report "
+                "owner death: pass the mutex it holds, or use rfutex::robust_lock");
   if constexpr (robust_wait_mutex<Mutex>) {
     const std::uint32_t seen = begin_wait();
     try {
