@@ -2,6 +2,9 @@
 // return values.
 #include "rfutex/rfutex.h"
 
+#include <cxxabi.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <new>
@@ -32,11 +35,15 @@ rfutex::robust_condition_variable& cxx(rfutex_cond_t* c) {
   return *std::launder(reinterpret_cast<rfutex::robust_condition_variable*>(c));
 }
 
-// Runs `f`, turning exceptions into errno values.
+// Runs `f`, turning exceptions into errno values. Not noexcept, and the
+// forced unwind of a thread cancellation goes through untouched: swallowing
+// it would make glibc abort, and the C caller's cleanup handlers must run.
 template <class F>
-int guarded_call(F f) noexcept {
+int guarded_call(F f) {
   try {
     return f();
+  } catch (abi::__forced_unwind&) {
+    throw;
   } catch (const std::system_error& e) {
     return e.code().value();
   } catch (const std::bad_alloc&) {
@@ -79,6 +86,24 @@ int with_deadline(clockid_t clock, const timespec* deadline, F f) {
   return EINVAL;
 }
 
+// destroy: EINVAL when the bytes are misaligned, destroyed already or no
+// lock at all, EBUSY while a thread holds the mutex; otherwise the
+// destructor (which poisons).
+template <class M>
+int destroy(M& m) {
+  auto* bytes = reinterpret_cast<rfutex::detail::lock_storage*>(&m);
+  if (reinterpret_cast<std::uintptr_t>(bytes) % alignof(rfutex::detail::lock_storage) != 0)
+    return EINVAL;
+  // relaxed: a snapshot; destroying a mutex others still use is the caller's error.
+  if (std::atomic_ref<std::uint32_t>(bytes->state).load(std::memory_order_relaxed) >
+      rfutex::detail::state_not_recoverable)
+    return EINVAL;  // destroyed (state_destroyed), or garbage
+  if (static_cast<std::uint32_t>(m.owner()) >= rfutex::detail::tid_limit) return EINVAL;
+  if (m.owner() != 0) return EBUSY;
+  std::destroy_at(&m);
+  return 0;
+}
+
 template <class M>
 int timedlock(M& m, clockid_t clock, const timespec* deadline) {
   return guarded_call([&] {
@@ -104,10 +129,13 @@ int rfutex_mutex_consistent(rfutex_mutex_t* m) {
   return guarded_call([&] { return cxx(m).make_consistent(), 0; });
 }
 int rfutex_mutex_destroy(rfutex_mutex_t* m) {
-  return guarded_call([&] { return std::destroy_at(&cxx(m)), 0; });
+  return guarded_call([&] { return destroy(cxx(m)); });
 }
 pid_t rfutex_mutex_owner(const rfutex_mutex_t* m) {
   return cxx(const_cast<rfutex_mutex_t*>(m)).owner();
+}
+int rfutex_mutex_owner_alive(const rfutex_mutex_t* m) {
+  return cxx(const_cast<rfutex_mutex_t*>(m)).owner_alive() ? 1 : 0;
 }
 
 int rfutex_pi_mutex_lock(rfutex_pi_mutex_t* m) {
@@ -126,10 +154,13 @@ int rfutex_pi_mutex_consistent(rfutex_pi_mutex_t* m) {
   return guarded_call([&] { return cxx(m).make_consistent(), 0; });
 }
 int rfutex_pi_mutex_destroy(rfutex_pi_mutex_t* m) {
-  return guarded_call([&] { return std::destroy_at(&cxx(m)), 0; });
+  return guarded_call([&] { return destroy(cxx(m)); });
 }
 pid_t rfutex_pi_mutex_owner(const rfutex_pi_mutex_t* m) {
   return cxx(const_cast<rfutex_pi_mutex_t*>(m)).owner();
+}
+int rfutex_pi_mutex_owner_alive(const rfutex_pi_mutex_t* m) {
+  return cxx(const_cast<rfutex_pi_mutex_t*>(m)).owner_alive() ? 1 : 0;
 }
 
 int rfutex_cond_wait(rfutex_cond_t* c, rfutex_mutex_t* m) {

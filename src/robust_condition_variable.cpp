@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <string>
 #include <system_error>
 
 #include "linux/futex.hpp"
@@ -32,6 +33,14 @@ void robust_condition_variable::abandon_wait() noexcept {
   atomic(sleepers_).fetch_sub(1, std::memory_order_relaxed);
 }
 
+void robust_condition_variable::fail_release(const std::system_error& e) {
+  if (e.code().value() == EPERM)
+    throw std::system_error(e.code(), "rfutex::robust_condition_variable::wait: the calling "
+                                      "thread does not hold the mutex");
+  throw std::system_error(e.code(), std::string("rfutex::robust_condition_variable::wait: ") +
+                                        e.what());
+}
+
 bool robust_condition_variable::sleep(std::uint32_t seen, std::int64_t deadline_ns,
                                       clock_kind clock) {
   sys::kernel_timespec at{};
@@ -39,10 +48,14 @@ bool robust_condition_variable::sleep(std::uint32_t seen, std::int64_t deadline_
     if (deadline_ns < 0) deadline_ns = 0;
     at = {deadline_ns / 1'000'000'000, deadline_ns % 1'000'000'000};
   }
-  const long r = sys::futex_wait(
+  // Leaves the sleeper count however the sleep ends, cancellation included.
+  struct leave_on_exit {
+    robust_condition_variable& cv;
+    ~leave_on_exit() { cv.abandon_wait(); }
+  } leave{*this};
+  const long r = sys::futex_wait_cancellable(
       &sequence_, seen, clock == clock_kind::none ? nullptr : &at,
       clock == clock_kind::realtime ? sys::futex_clock::realtime : sys::futex_clock::monotonic);
-  abandon_wait();
   if (r == -ETIMEDOUT) return false;
   if (r < 0 && r != -EAGAIN && r != -EINTR)
     throw std::system_error(static_cast<int>(-r), std::generic_category(),

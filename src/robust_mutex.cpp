@@ -13,6 +13,7 @@
 
 #include "protocol/fast_path.hpp"
 #include "protocol/lock_protocol.hpp"
+#include "linux/thread_liveness.hpp"
 #include "protocol/thread_state.hpp"
 
 namespace rfutex {
@@ -20,8 +21,13 @@ namespace rfutex {
 namespace {
 
 using detail::state_consistent;
+using detail::state_destroyed;
 using detail::state_inconsistent;
 using detail::state_not_recoverable;
+
+using detail::tid_limit;
+constexpr const char* not_recoverable_cause =
+    "an earlier holder unlocked it after an owner death without calling make_consistent()";
 
 constexpr const char* name_of(detail::lock_kind kind) {
   return kind == detail::lock_kind::plain ? "rfutex::robust_mutex" : "rfutex::robust_pi_mutex";
@@ -41,6 +47,27 @@ std::atomic_ref<std::uint32_t> state_of(detail::lock_storage& s) {
   return std::atomic_ref<std::uint32_t>(s.state);
 }
 
+bool misaligned(const detail::lock_storage& s) {
+  return reinterpret_cast<std::uintptr_t>(&s) % alignof(detail::lock_storage) != 0;
+}
+
+// Refuses bytes that cannot be a usable rfutex lock, before anything waits on
+// or writes to them: a misaligned address (the kernel refuses such a futex,
+// and a split atomic is not one), a destroyed lock, a state field or an owner
+// TID outside what any lock holds. Only on slow paths: a free, consistent,
+// aligned lock (the fast path's case) always passes.
+void reject_bad_bytes(detail::lock_storage& s, detail::lock_kind kind, const char* op) {
+  if (misaligned(s))
+    fail(EINVAL, kind, op, "the lock's address is misaligned (rfutex locks are 8-byte aligned)");
+  // relaxed: a snapshot to refuse garbage; the protocol decides with CASes.
+  const std::uint32_t state = state_of(s).load(std::memory_order_relaxed);
+  if (state == state_destroyed) fail(EINVAL, kind, op, "the lock was destroyed");
+  if (state > state_not_recoverable)
+    fail(EINVAL, kind, op, "these bytes are not an rfutex lock (its state field holds no state)");
+  if (protocol::owner_of(&s.word) >= tid_limit)
+    fail(EINVAL, kind, op, "these bytes are not an rfutex lock (its word holds no thread ID)");
+}
+
 // Finishes an acquisition the protocol reported: applies the owner-death and
 // not-recoverable rules. Throws ENOTRECOVERABLE (after letting go again).
 try_status finish_acquire(detail::lock_storage& s, protocol::thread_state& me,
@@ -51,14 +78,32 @@ try_status finish_acquire(detail::lock_storage& s, protocol::thread_state& me,
     case acquire_outcome::busy: return try_status::busy;
     case acquire_outcome::timed_out: return try_status::timed_out;
     case acquire_outcome::self_deadlock: fail(EDEADLK, kind, op, "the calling thread holds it");
+    case acquire_outcome::deadlock_cycle:
+      fail(EDEADLK, kind, op,
+           "a deadlock cycle was detected (its holder waits, directly or through other locks, "
+           "for a lock the calling thread holds)");
+    case acquire_outcome::owner_gone:
+      fail(ESRCH, kind, op,
+           "its holder's thread ID names no thread (the lock word was copied while held, or "
+           "comes from another PID namespace); see owner_alive()");
     case acquire_outcome::acquired:
     case acquire_outcome::owner_died: break;
   }
   // relaxed: we hold the mutex; the acquire on the word ordered this load.
-  if (state_of(s).load(std::memory_order_relaxed) == state_not_recoverable) {
+  const std::uint32_t state = state_of(s).load(std::memory_order_relaxed);
+  if (state == state_not_recoverable) {
     // Pass the news on: wake everyone, each finds the same state.
     protocol::release(&s.word, me, kind, INT_MAX);
-    fail(ENOTRECOVERABLE, kind, op);
+    fail(ENOTRECOVERABLE, kind, op, not_recoverable_cause);
+  }
+  if (state > state_not_recoverable) {
+    // Taken by the fast path from a free word beside a state no lock has
+    // (destroyed, or garbage): let go and refuse.
+    protocol::release(&s.word, me, kind, 1);
+    fail(EINVAL, kind, op,
+         state == state_destroyed ? "the lock was destroyed"
+                                  : "these bytes are not an rfutex lock (its state field holds "
+                                    "no state)");
   }
   // Inconsistent without OWNER_DIED in the word: a holder that acquired with
   // owner_died gave the lock back unrepaired without unlocking it for good
@@ -77,7 +122,7 @@ try_status finish_acquire(detail::lock_storage& s, protocol::thread_state& me,
 void reject_if_not_recoverable(detail::lock_storage& s, detail::lock_kind kind, const char* op) {
   // acquire: pairs with the release of the word by the holder that set it.
   if (state_of(s).load(std::memory_order_acquire) == state_not_recoverable)
-    fail(ENOTRECOVERABLE, kind, op);
+    fail(ENOTRECOVERABLE, kind, op, not_recoverable_cause);
 }
 
 protocol::deadline to_deadline(std::int64_t ns, bool realtime) {
@@ -90,6 +135,7 @@ protocol::deadline to_deadline(std::int64_t ns, bool realtime) {
 try_status acquire(detail::lock_storage& s, detail::lock_kind kind, protocol::wait_policy policy,
                    const protocol::deadline* until, const char* op) {
   auto& me = protocol::current_thread();
+  reject_bad_bytes(s, kind, op);
   reject_if_not_recoverable(s, kind, op);
   const auto outcome = protocol::acquire(&s.word, me, kind, policy, until);
   return finish_acquire(s, me, kind, outcome, op);
@@ -100,6 +146,18 @@ try_status acquire(detail::lock_storage& s, detail::lock_kind kind, protocol::wa
 template <detail::lock_kind Kind>
 basic_robust_mutex<Kind>::~basic_robust_mutex() {
   scrub_pending(&storage_, sizeof storage_);
+  if (misaligned(storage_)) return;
+  // A free lock (no TID: never used, unlocked, or its owner died) becomes the
+  // poison; a held one is left as it is (destroying it is the caller's error,
+  // and its waiters must still be woken by its holder). relaxed: destruction
+  // needs every user gone, and whatever told them so orders it.
+  std::atomic_ref<std::uint32_t> word(storage_.word);
+  std::uint32_t v = word.load(std::memory_order_relaxed);
+  while ((v & sys::futex_tid_mask) == 0)
+    if (word.compare_exchange_weak(v, detail::word_destroyed, std::memory_order_relaxed)) {
+      state_of(storage_).store(state_destroyed, std::memory_order_relaxed);
+      return;
+    }
 }
 
 // lock() and unlock() keep the uncontended case free of calls, so that it
@@ -107,7 +165,9 @@ basic_robust_mutex<Kind>::~basic_robust_mutex() {
 template <detail::lock_kind Kind>
 lock_status basic_robust_mutex<Kind>::lock() {
   protocol::thread_state& me = protocol::tls_thread_state;
-  if (__builtin_expect(me.tid != 0, 1) &&
+  // The alignment test is the one check the fast path adds: a misaligned
+  // word's CAS would succeed (as a split lock) where the kernel refuses it.
+  if (__builtin_expect(me.tid != 0, 1) && __builtin_expect(!misaligned(storage_), 1) &&
       __builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
     // relaxed: we hold the word now (acquire CAS).
     if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_consistent, 1))
@@ -137,7 +197,8 @@ template <detail::lock_kind Kind>
 template <detail::lock_kind Kind>
 try_lock_result basic_robust_mutex<Kind>::try_lock() {
   auto& me = protocol::current_thread();
-  if (__builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
+  if (__builtin_expect(!misaligned(storage_), 1) &&
+      __builtin_expect(protocol::acquire_fast(&storage_.word, me, Kind), 1)) {
     // relaxed: we hold the word now (acquire CAS).
     if (__builtin_expect(state_of(storage_).load(std::memory_order_relaxed) == state_consistent, 1))
       return try_lock_result(try_status::acquired);
@@ -178,6 +239,9 @@ void basic_robust_mutex<Kind>::unlock() {
 template <detail::lock_kind Kind>
 [[gnu::noinline]] void basic_robust_mutex<Kind>::unlock_slow() {
   auto& me = protocol::current_thread();
+  // Neither check costs the fast path: no lock call takes a misaligned,
+  // destroyed or garbage lock, so such a lock never holds our TID there.
+  reject_bad_bytes(storage_, Kind, "unlock");
   if (protocol::owner_of(&storage_.word) != me.tid)
     fail(EPERM, Kind, "unlock", "the calling thread does not hold the mutex");
   if (state_of(storage_).load(std::memory_order_relaxed) == state_inconsistent) {
@@ -193,6 +257,7 @@ template <detail::lock_kind Kind>
 template <detail::lock_kind Kind>
 void basic_robust_mutex<Kind>::make_consistent() {
   auto& me = protocol::current_thread();
+  reject_bad_bytes(storage_, Kind, "make_consistent");
   if (protocol::owner_of(&storage_.word) != me.tid)
     fail(EPERM, Kind, "make_consistent", "the calling thread does not hold the mutex");
   auto state = state_of(storage_);
@@ -211,6 +276,13 @@ bool basic_robust_mutex<Kind>::consistent() const noexcept {
 template <detail::lock_kind Kind>
 pid_t basic_robust_mutex<Kind>::owner() const noexcept {
   return static_cast<pid_t>(protocol::owner_of(&storage_.word));
+}
+
+template <detail::lock_kind Kind>
+bool basic_robust_mutex<Kind>::owner_alive() const noexcept {
+  const pid_t tid = owner();
+  if (tid == 0 || static_cast<std::uint32_t>(tid) >= tid_limit) return false;
+  return sys::thread_exists(tid);
 }
 
 template class basic_robust_mutex<detail::lock_kind::plain>;

@@ -6,18 +6,36 @@
  * (or the *_INITIALIZER) is an unlocked mutex / a ready condition variable,
  * so memory shared by processes needs no initialisation.
  *
- * Every function returns 0 or an errno value, as pthread functions do:
+ * Every function returns 0 or an errno value, as pthread functions do
+ * (docs/errors.md lists them per function):
  *   EOWNERDEAD       the lock is acquired; its previous owner died holding it
  *                    (repair the data, then rfutex_mutex_consistent)
- *   ENOTRECOVERABLE  it was unlocked after an owner death without repair
- *   EDEADLK          the calling thread holds it already
+ *   ENOTRECOVERABLE  an earlier holder unlocked it after an owner death
+ *                    without rfutex_*_consistent
+ *   EDEADLK          the calling thread holds it already; or, from
+ *                    rfutex_pi_mutex_lock only, the kernel found a deadlock
+ *                    cycle (the holder waits, directly or through other PI
+ *                    locks, for one the caller holds): tell them apart with
+ *                    rfutex_pi_mutex_owner() == gettid(). Timed locks never
+ *                    report a cycle: they time out.
+ *   ESRCH            rfutex_pi_mutex_lock: the holder's TID names no thread
+ *                    (the bytes were copied while held, or come from another
+ *                    PID namespace; see rfutex_mutex_owner_alive)
  *   EPERM            the calling thread does not hold it
- *   EBUSY            trylock: another thread holds it
+ *   EBUSY            trylock: another thread holds it; destroy: it is held
  *   ETIMEDOUT        timedlock / timedwait: the deadline passed
- *   EINVAL           bad argument (clock, timespec), or consistent() on a
- *                    consistent mutex
+ *   EINVAL           bad argument (clock, timespec), consistent() on a
+ *                    consistent mutex, or bytes that are no usable lock: a
+ *                    misaligned address, a destroyed mutex, a state or owner
+ *                    no lock has (e.g. 0xff-filled memory)
  *   ENOSYS           RFUTEX_UNLOCK asks for a strategy this kernel lacks
- * A call that fails changes nothing.
+ * A call that fails changes nothing. A lock in memory that is not writable
+ * is not refused: the first store faults (SIGSEGV), as pthread_mutex_lock's.
+ *
+ * A plain mutex whose bytes were copied while held (stale owner TID) is held
+ * for ever: lock waits, timedlock times out; the PI mutex's lock fails with
+ * ESRCH. rfutex_*_owner_alive says whether the holder's TID names a live
+ * thread in the caller's PID namespace (1) or not, or the mutex is free (0).
  */
 #ifndef RFUTEX_RFUTEX_H
 #define RFUTEX_RFUTEX_H
@@ -51,7 +69,8 @@ typedef struct rfutex_cond {
 
 /* Robust mutex. timedlock's deadline is absolute on `clock`, which is
  * CLOCK_MONOTONIC or CLOCK_REALTIME. destroy runs the unmap guard over the
- * mutex's bytes (call it before reusing them for anything else). */
+ * mutex's bytes (call it before reusing them for anything else) and leaves
+ * them poisoned: every later call fails with EINVAL until they are zeroed. */
 int rfutex_mutex_lock(rfutex_mutex_t* m);
 int rfutex_mutex_trylock(rfutex_mutex_t* m);
 int rfutex_mutex_timedlock(rfutex_mutex_t* m, clockid_t clock, const struct timespec* deadline);
@@ -59,6 +78,7 @@ int rfutex_mutex_unlock(rfutex_mutex_t* m);
 int rfutex_mutex_consistent(rfutex_mutex_t* m);
 int rfutex_mutex_destroy(rfutex_mutex_t* m);
 pid_t rfutex_mutex_owner(const rfutex_mutex_t* m); /* TID of the holder, 0 if free */
+int rfutex_mutex_owner_alive(const rfutex_mutex_t* m);
 
 /* The same with priority inheritance. */
 int rfutex_pi_mutex_lock(rfutex_pi_mutex_t* m);
@@ -69,10 +89,14 @@ int rfutex_pi_mutex_unlock(rfutex_pi_mutex_t* m);
 int rfutex_pi_mutex_consistent(rfutex_pi_mutex_t* m);
 int rfutex_pi_mutex_destroy(rfutex_pi_mutex_t* m);
 pid_t rfutex_pi_mutex_owner(const rfutex_pi_mutex_t* m);
+int rfutex_pi_mutex_owner_alive(const rfutex_pi_mutex_t* m);
 
 /* Condition variable, with an rfutex_mutex_t. wait and timedwait return 0
  * or EOWNERDEAD (the mutex is held again in both cases), ETIMEDOUT (held
- * again too), EPERM (the caller did not hold the mutex; nothing changed). */
+ * again too), EPERM (the caller did not hold the mutex; nothing changed).
+ * Both are cancellation points, as pthread_cond_wait is: a cancelled waiter
+ * holds the mutex again before its cleanup handlers run (they must unlock
+ * it). */
 int rfutex_cond_wait(rfutex_cond_t* c, rfutex_mutex_t* m);
 int rfutex_cond_timedwait(rfutex_cond_t* c, rfutex_mutex_t* m, clockid_t clock,
                           const struct timespec* deadline);

@@ -19,18 +19,41 @@
 // loop on the predicate, or use the predicate overloads.
 //
 // Errors: std::system_error — EPERM when the caller does not hold the mutex
-// (nothing changed), and the mutex's own errors on re-locking
-// (ENOTRECOVERABLE).
+// (nothing changed; the message names robust_condition_variable::wait), the
+// mutex's own errors on releasing it (EINVAL: misaligned, destroyed, not a
+// lock; nothing changed) and on re-locking (ENOTRECOVERABLE: the mutex is not
+// held then). docs/errors.md lists them.
+//
+// Cancellation: wait(), wait_until() and wait_for() are cancellation points,
+// as pthread_cond_wait is. A pthread_cancel of a waiter (deferred, or
+// asynchronous) acts while it sleeps: the mutex is re-acquired before the
+// stack unwinds, so cleanup handlers (pthread_cleanup_push) and destructors
+// find it held by the cancelled thread and must unlock it. The acquisition's
+// status is not reported then: such a handler asks consistent(). (If the
+// re-acquisition itself fails, e.g. ENOTRECOVERABLE, the unwind goes on with
+// the mutex not held.) The same holds when the sleep throws.
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <condition_variable>  // std::cv_status
 #include <cstdint>
+#include <exception>
+#include <system_error>
 #include <type_traits>
 
 #include "rfutex/lock_status.hpp"
 
 namespace rfutex {
+
+// What wait() needs of a mutex: lock() reporting a lock_status, unlock().
+// rfutex::robust_mutex, robust_pi_mutex and rfutex::robust_lock are such; a
+// std::unique_lock is not (its lock() reports nothing).
+template <class M>
+concept robust_wait_mutex = requires(M& m) {
+  { m.lock() } -> std::same_as<lock_status>;
+  m.unlock();
+};
 
 // The outcome of a timed wait: whether it timed out, and how the mutex was
 // re-acquired.
@@ -80,8 +103,11 @@ class robust_condition_variable {
   // The parts around the mutex's unlock/lock; see the .cpp.
   std::uint32_t begin_wait() noexcept;
   void abandon_wait() noexcept;
-  // true: woken or spurious; false: the deadline passed.
+  // true: woken or spurious; false: the deadline passed. A cancellation
+  // point (not noexcept: a cancellation unwinds through it).
   bool sleep(std::uint32_t seen, std::int64_t deadline_ns, clock_kind clock);
+  // The mutex's unlock failed: the error, reported as wait()'s own.
+  [[noreturn]] static void fail_release(const std::system_error& e);
 
   template <class Mutex>
   lock_status release_sleep_reacquire(Mutex& m, std::int64_t deadline_ns, clock_kind clock,
@@ -96,20 +122,35 @@ static_assert(sizeof(robust_condition_variable) == 8);
 template <class Mutex>
 lock_status robust_condition_variable::release_sleep_reacquire(Mutex& m, std::int64_t deadline_ns,
                                                                clock_kind clock, bool& woken) {
-  const std::uint32_t seen = begin_wait();
-  try {
-    m.unlock();  // EPERM when the caller does not hold it: nothing changed
-  } catch (...) {
-    abandon_wait();
-    throw;
+  static_assert(robust_wait_mutex<Mutex>,
+                "rfutex::robust_condition_variable::wait takes the mutex itself (an "
+                "rfutex::robust_mutex or robust_pi_mutex) or an rfutex::robust_lock: a type "
+                "whose lock() returns rfutex::lock_status. A std::unique_lock cannot report "
+                "owner death: pass the mutex it holds, or use rfutex::robust_lock");
+  if constexpr (robust_wait_mutex<Mutex>) {
+    const std::uint32_t seen = begin_wait();
+    try {
+      m.unlock();  // EPERM when the caller does not hold it: nothing changed
+    } catch (const std::system_error& e) {
+      abandon_wait();
+      fail_release(e);
+    }
+    try {
+      woken = sleep(seen, deadline_ns, clock);
+    } catch (...) {
+      // Cancelled (glibc's forced unwind, rethrown below, never swallowed) or
+      // a futex error: hold the mutex again before unwinding further. An
+      // error of the re-lock must not replace a cancellation's unwind.
+      try {
+        (void)m.lock();
+      } catch (const std::exception&) {
+      }
+      throw;
+    }
+    return m.lock();
+  } else {
+    return lock_status::acquired;  // unreachable: the static_assert has failed
   }
-  try {
-    woken = sleep(seen, deadline_ns, clock);
-  } catch (...) {
-    (void)m.lock();
-    throw;
-  }
-  return m.lock();
 }
 
 template <class Mutex>

@@ -13,13 +13,37 @@
 // without make_consistent() makes the mutex permanently unusable: every later
 // lock attempt fails with ENOTRECOVERABLE, as POSIX robust mutexes do.
 //
-// Errors are std::system_error with the POSIX errno:
-//   EDEADLK           lock by the thread that holds it
+// Errors are std::system_error with the POSIX errno (docs/errors.md lists
+// them per function):
+//   EDEADLK           lock by the thread that holds it ("the calling thread
+//                     holds it"); robust_pi_mutex::lock() only: the kernel
+//                     found a deadlock cycle ("a deadlock cycle was
+//                     detected": the holder waits, directly or through other
+//                     PI locks, for one the caller holds). Timed locks never
+//                     report a cycle: they time out.
 //   EPERM             unlock / make_consistent by a thread that does not hold it
-//   ENOTRECOVERABLE   the mutex was unlocked after an owner death without repair
-//   EINVAL            make_consistent on a consistent mutex
+//   ENOTRECOVERABLE   an earlier holder unlocked after an owner death without
+//                     make_consistent()
+//   EINVAL            make_consistent on a consistent mutex; bytes that are
+//                     not a usable lock: a misaligned address ("misaligned"),
+//                     a destroyed mutex ("destroyed"), a state field or owner
+//                     TID no lock holds (e.g. 0xff-filled memory)
+//   ESRCH             robust_pi_mutex::lock() only: the holder's TID names no
+//                     thread (see "Copied lock words" below)
 //   ENOSYS / EINVAL   RFUTEX_UNLOCK asks for a strategy the kernel lacks / no strategy
-// Failed calls change nothing.
+// Failed calls change nothing. Memory that is not writable (read-only, or a
+// PROT_READ mapping) is not refused but faults: SIGSEGV, as with
+// pthread_mutex_lock, on the first store to the lock.
+//
+// Copied lock words. The word holds its holder's TID. Bytes copied while held
+// (restored from a snapshot, checkpointed, or mapped from another PID
+// namespace) name a TID that may belong to no thread here: nobody will ever
+// unlock them. robust_mutex::lock() then waits (a plain lock cannot tell such
+// a holder from a live one in another PID namespace) and timed locks time
+// out; robust_pi_mutex::lock() fails with ESRCH (the kernel must find the
+// holder to boost it) and its timed locks time out. owner_alive() tells the
+// caller whether the holder's TID names a live thread in its own namespace;
+// zero the bytes (with no process using them) to start afresh.
 //
 // robust_pi_mutex (rfutex/robust_pi_mutex.hpp) has the same interface and
 // layout; its contended lock and unlock go through the kernel
@@ -53,6 +77,9 @@ class basic_robust_mutex {
   // reused for other data without any unmap). Destroy it only when no thread
   // holds it or waits for it. Objects in shared memory need not be destroyed
   // by every process: once, by the last user, before the bytes are reused.
+  // A free mutex is left poisoned (docs/layout.md): until the bytes are
+  // zeroed or a mutex constructed there again, every use fails with EINVAL
+  // ("destroyed"). A held one is left as it is.
   ~basic_robust_mutex();
 
   // Blocks until the calling thread holds the mutex.
@@ -92,6 +119,13 @@ class basic_robust_mutex {
   // TID of the current holder (in the holder's PID namespace), 0 when free.
   // A snapshot: for diagnostics such as "who holds this lock?".
   [[nodiscard]] pid_t owner() const noexcept;
+
+  // True when the mutex is held and its holder's TID names a live thread in
+  // the caller's PID namespace. False when free, or when the TID names no
+  // thread: the word was copied while held, or comes from another PID
+  // namespace, or its holder's exit is still being processed. A snapshot
+  // (TIDs are reused): a diagnostic, never a reason to take over a lock.
+  [[nodiscard]] bool owner_alive() const noexcept;
 
  private:
   enum class clock_kind : unsigned char { monotonic, realtime };

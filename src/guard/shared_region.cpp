@@ -156,8 +156,10 @@ void shared_region::unmap() {
 
 void* shared_region::place(std::size_t offset, std::size_t size, std::size_t align) const {
   const auto at = reinterpret_cast<std::uintptr_t>(data_) + offset;
-  if (data_ == nullptr || offset > size_ || size > size_ - offset || at % align != 0)
+  if (data_ == nullptr || offset > size_ || size > size_ - offset)
     fail("rfutex::shared_region::construct: does not fit at that offset", EINVAL);
+  if (at % align != 0)
+    fail("rfutex::shared_region::construct: the offset is misaligned for the type", EINVAL);
   return reinterpret_cast<void*>(at);
 }
 

@@ -1,5 +1,6 @@
 #include "futex.hpp"
 
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,6 +39,24 @@ long futex_wait(std::uint32_t* word, std::uint32_t expected, const kernel_timesp
   // stretch the timeout, and a monotonic one ignores wall-clock changes.
   return futex(word, futex_op_wait_bitset | clock_flag(clock), expected, deadline, nullptr,
                bitset);
+}
+
+long futex_wait_cancellable(std::uint32_t* word, std::uint32_t expected,
+                            const kernel_timespec* deadline, futex_clock clock) {
+  // As the C library makes its own blocking calls cancellable: asynchronous
+  // cancellation for the duration of the call only. Switching to it acts on
+  // a cancel already pending; one arriving during the sleep interrupts the
+  // system call and unwinds from its signal handler, so nothing between the
+  // two switches may need undoing. The caller's own type (deferred, or
+  // asynchronous already) is restored on return.
+  int previous = PTHREAD_CANCEL_DEFERRED;
+  ::pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &previous);
+  const long r = ::syscall(futex_syscall, word, long{futex_op_wait_bitset | clock_flag(clock)},
+                           static_cast<unsigned long>(expected), deadline, nullptr,
+                           static_cast<unsigned long>(futex_bitset_match_any));
+  const int error = errno;  // before pthread_setcanceltype may change it
+  ::pthread_setcanceltype(previous, nullptr);
+  return r == -1 ? -error : r;
 }
 
 long futex_wake(std::uint32_t* word, int count, std::uint32_t bitset) noexcept {

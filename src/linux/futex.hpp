@@ -1,7 +1,7 @@
 // The futex system call, as the kernel defines it — nothing more.
 //
 // Every function returns the syscall's result, or -errno on failure; none
-// throws and none retries (EINTR and EAGAIN are the caller's to handle).
+// throws (but futex_wait_cancellable may be cancelled) and none retries (EINTR and EAGAIN are the caller's to handle).
 // All operations are process-shared (no FUTEX_PRIVATE_FLAG): rfutex locks
 // live in memory that other processes may map.
 #pragma once
@@ -57,6 +57,14 @@ long futex(std::uint32_t* uaddr, int op, std::uint32_t val, const void* timeout_
 long futex_wait(std::uint32_t* word, std::uint32_t expected, const kernel_timespec* deadline,
                 futex_clock clock = futex_clock::monotonic,
                 std::uint32_t bitset = futex_bitset_match_any) noexcept;
+
+// futex_wait, as a POSIX cancellation point: a pthread_cancel of the caller
+// (pending, or arriving while it sleeps) acts here, unwinding the caller's
+// stack (abi::__forced_unwind in C++) unless cancellation is disabled. Not
+// noexcept for that reason; every frame above must let the unwind through.
+long futex_wait_cancellable(std::uint32_t* word, std::uint32_t expected,
+                            const kernel_timespec* deadline,
+                            futex_clock clock = futex_clock::monotonic);
 
 // Wakes up to `count` waiters whose bitset intersects `bitset`; returns how many.
 long futex_wake(std::uint32_t* word, int count,

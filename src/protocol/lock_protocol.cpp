@@ -38,10 +38,35 @@ acquire_outcome acquire_pi(std::uint32_t* word, thread_state& me, std::uintptr_t
                                               until ? until->clock : sys::futex_clock::monotonic);
       if (r == 0) break;
       if (r == -EINTR) continue;
+      if ((r == -EDEADLK || r == -ESRCH) && owner_of(word) != me.tid && until != nullptr) {
+        // A cycle through the holder's waits (EDEADLK from the kernel's chain
+        // walk) or a holder TID that names no thread (ESRCH): the lock cannot
+        // come to us by handover before the holder changes. A timed lock ends
+        // as it would against a holder that keeps it: at the deadline, after
+        // one last attempt (the cycle may have broken meanwhile).
+        std::uint32_t never_woken = 0;  // not a cancellation point: a lock is not one
+        long slept;
+        do slept = sys::futex_wait(&never_woken, 0, &until->at, until->clock);
+        while (slept == -EINTR || slept == -EAGAIN);
+        if (slept != -ETIMEDOUT) {
+          clear_pending(me.host);
+          fail_futex(slept, "rfutex: FUTEX_WAIT");
+        }
+        if (sys::futex_trylock_pi(word) == 0) break;
+        clear_pending(me.host);
+        return acquire_outcome::timed_out;
+      }
       clear_pending(me.host);
       if (r == -EWOULDBLOCK || r == -EBUSY) return acquire_outcome::busy;
       if (r == -ETIMEDOUT) return acquire_outcome::timed_out;
-      if (r == -EDEADLK) return acquire_outcome::self_deadlock;
+      if (r == -EDEADLK) {
+        // Ours (relaxed: only we write our TID): a relock. Otherwise a cycle.
+        if (owner_of(word) == me.tid) return acquire_outcome::self_deadlock;
+        return policy == wait_policy::no_wait ? acquire_outcome::busy
+                                              : acquire_outcome::deadlock_cycle;
+      }
+      if (r == -ESRCH)
+        return policy == wait_policy::no_wait ? acquire_outcome::busy : acquire_outcome::owner_gone;
       fail_futex(r, "rfutex: FUTEX_LOCK_PI");
     }
     // The kernel made us the owner. acquire: its store of our TID is ordered

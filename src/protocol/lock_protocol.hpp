@@ -89,6 +89,10 @@ enum class acquire_outcome : unsigned char {
   busy,           // held by another thread and we were not to wait
   timed_out,      // the deadline passed while it was held by another thread
   self_deadlock,  // we hold it already; nothing changed
+  deadlock_cycle,  // PI, untimed: the kernel found a cycle (the holder waits, directly or
+                   // through other PI locks, for one we hold); nothing changed
+  owner_gone,      // PI, untimed: the word's TID names no thread (word copied while held,
+                   // or from another PID namespace); nothing changed
 };
 
 enum class wait_policy : unsigned char { no_wait, wait };

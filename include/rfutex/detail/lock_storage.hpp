@@ -6,7 +6,8 @@
 //   +0     4     word   futex word: owner TID (bits 0-29) | FUTEX_OWNER_DIED
 //                       (bit 30) | FUTEX_WAITERS (bit 31); 0 = free
 //   +4     4     state  0 consistent, 1 inconsistent (owner died, not yet
-//                       repaired), 2 not recoverable
+//                       repaired), 2 not recoverable, state_destroyed after
+//                       destruction; any other value is not an rfutex lock
 //   +8     32    node   the owner's robust-list node. Its position depends on
 //                       the owner thread's robust-list head (futex_offset),
 //                       so each libc's position has room here; only the
@@ -27,6 +28,15 @@ struct alignas(8) lock_storage {
 inline constexpr std::uint32_t state_consistent = 0;
 inline constexpr std::uint32_t state_inconsistent = 1;
 inline constexpr std::uint32_t state_not_recoverable = 2;
+
+// The kernel's PID_MAX_LIMIT: no TID, in any PID namespace, reaches it.
+inline constexpr std::uint32_t tid_limit = 1u << 22;
+
+// The poison destruction leaves in a free lock: a state no live lock has and
+// a word whose TID field names no thread (above tid_limit), so that every
+// later use fails with EINVAL instead of taking the lock.
+inline constexpr std::uint32_t state_destroyed = 0xde57'0ed0u;
+inline constexpr std::uint32_t word_destroyed = 0x3fff'ffffu;
 
 // How the word is shared with the kernel: plain futex waits and wakes, or
 // priority inheritance (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI; the kernel queues
