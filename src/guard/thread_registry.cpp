@@ -14,16 +14,24 @@ namespace {
 // Threads up to this many need no allocation at all.
 constexpr std::size_t inline_capacity = 128;
 
-pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-
 // heads[0, count): the registered threads' robust-list heads, what a scrub
 // reads. slot_of[i]: &tls_slot of the thread in entry i, so that when the last
 // entry moves into a freed place its thread learns its new index.
 sys::robust_list_head* inline_heads[inline_capacity];
 std::size_t* inline_slot_of[inline_capacity];
-sys::robust_list_head** heads = inline_heads;
+
+// What a scrub reads besides the array and the heads, in one cache line: a
+// scrub right after a munmap finds it cold.
+struct alignas(64) registry_state {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  sys::robust_list_head** heads = inline_heads;
+  std::size_t count = 0;
+};
+registry_state registry;
+pthread_mutex_t& registry_lock = registry.lock;
+sys::robust_list_head**& heads = registry.heads;
+std::size_t& count = registry.count;
 std::size_t** slot_of = inline_slot_of;
-std::size_t count = 0;
 std::size_t capacity = inline_capacity;
 
 // 1 + this thread's index in heads, or 0 while it is not registered. Read and
