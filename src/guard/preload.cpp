@@ -110,19 +110,19 @@ RFUTEX_EXPORT std::size_t rfutex_guard_registered_threads() noexcept {
 }
 
 RFUTEX_EXPORT int munmap(void* address, std::size_t length) noexcept {
-  scrub(address, length);
+  rfutex::guard::scrub_pages(address, length);  // the kernel unmaps whole pages
   return rfutex::sys::raw_munmap(address, length);
 }
 
 RFUTEX_EXPORT void* mmap(void* address, std::size_t length, int prot, int flags, int fd,
                          off_t offset) noexcept {
-  if ((flags & MAP_FIXED) != 0) scrub(address, length);
+  if ((flags & MAP_FIXED) != 0) rfutex::guard::scrub_pages(address, length);
   return rfutex::sys::raw_mmap(address, length, prot, flags, fd, offset);
 }
 
 RFUTEX_EXPORT void* mmap64(void* address, std::size_t length, int prot, int flags, int fd,
                            off64_t offset) noexcept {
-  if ((flags & MAP_FIXED) != 0) scrub(address, length);
+  if ((flags & MAP_FIXED) != 0) rfutex::guard::scrub_pages(address, length);
   return rfutex::sys::raw_mmap(address, length, prot, flags, fd, static_cast<off_t>(offset));
 }
 

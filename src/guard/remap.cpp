@@ -1,7 +1,6 @@
 #include "remap.hpp"
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdint>
 
@@ -14,12 +13,6 @@
 namespace rfutex::guard {
 
 namespace {
-
-// The kernel works in whole pages: lengths are rounded up.
-std::uintptr_t page_round_up(std::size_t length) {
-  const auto page = static_cast<std::uintptr_t>(::getpagesize());
-  return (static_cast<std::uintptr_t>(length) + page - 1) & ~(page - 1);
-}
 
 void scrub(std::uintptr_t begin, std::uintptr_t end) { (void)scrub_registered(begin, end); }
 

@@ -2,7 +2,7 @@
 // thread created by pthread_create (glibc's, never touching rfutex) leaves a
 // stale list_op_pending into a mapping; the main thread then changes the
 // mapping with plain libc calls. Prints what became of the slot.
-//   preload_probe munmap|mmap_fixed|mutex_destroy
+//   preload_probe munmap|munmap_part_of_a_page|mmap_fixed|mutex_destroy
 //                 mremap_shrink_tail|mremap_shrink_kept|mremap_grow_kept|
 //                 mremap_move|mremap_fixed_target
 #include <pthread.h>
@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   if (is("munmap")) {
     point_pending_at(page + 64);
     ::munmap(page, 8192);
+  } else if (is("munmap_part_of_a_page")) {  // the kernel unmaps the whole page
+    point_pending_at(page + 200);
+    ::munmap(page, 100);
   } else if (is("mmap_fixed")) {
     point_pending_at(page + 64);
     ::mmap(page, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);

@@ -44,7 +44,8 @@ TEST_P(Preload, WithoutTheGuardThePointerStaysStale) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Calls, Preload,
-                         ::testing::Values(preload_case{"munmap"}, preload_case{"mmap_fixed"},
+                         ::testing::Values(preload_case{"munmap"}, preload_case{"munmap_part_of_a_page"},
+                                           preload_case{"mmap_fixed"},
                                            preload_case{"mremap_shrink_tail"},
                                            preload_case{"mremap_shrink_kept", false},
                                            preload_case{"mremap_grow_kept", false},

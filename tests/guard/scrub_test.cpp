@@ -312,6 +312,20 @@ TEST(GuardInAForkChild, TheForkingThreadIsGuardedBeforeItsFirstRfutexCall) {
   EXPECT_EQ(*outcome, 0) << "the child's own stale pointer survived its unmap";
 }
 
+// The kernel unmaps and replaces whole pages: a length that ends inside a
+// page covers all of it, and so does the scrub.
+TEST(GuardedCalls, ALengthInsideAPageCoversTheWholePage) {
+  robust_list_head* head = own_head();
+  pages m(2);
+  leave_stale_pending(head, m.p + m.page + 200);
+  (void)rfutex::map_fixed(m.p + m.page, 100, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  EXPECT_EQ(pending_of(head), nullptr) << "map_fixed of 100 bytes";
+  leave_stale_pending(head, m.p + 200);
+  rfutex::unmap(m.p, 100);
+  EXPECT_EQ(pending_of(head), nullptr) << "unmap of 100 bytes";
+  ::mmap(m.p, m.page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);  // for ~pages
+}
+
 TEST(GuardedCalls, ReportErrorsWithTheErrno) {
   EXPECT_EQ(rfutex::test::errno_thrown_by([] { rfutex::unmap(reinterpret_cast<void*>(1), 4096); }), EINVAL);
   EXPECT_EQ(rfutex::test::errno_thrown_by([] { (void)rfutex::remap(reinterpret_cast<void*>(4096), 4096, 8192, 0); }),
