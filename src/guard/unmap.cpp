@@ -36,7 +36,7 @@ std::size_t scrub_pending(const void* address, std::size_t length) noexcept {
 }
 
 void unmap(void* address, std::size_t length) {
-  scrub_pending(address, length);
+  (void)guard::scrub_pages(address, length);  // the kernel unmaps whole pages
   if (::munmap(address, length) != 0) fail("rfutex::unmap: munmap");
 }
 
@@ -48,7 +48,7 @@ void* remap(void* old_address, std::size_t old_length, std::size_t new_length, i
 }
 
 void* map_fixed(void* address, std::size_t length, int prot, int flags, int fd, off_t offset) {
-  scrub_pending(address, length);
+  (void)guard::scrub_pages(address, length);
   void* r = ::mmap(address, length, prot, flags | MAP_FIXED, fd, offset);
   if (r == MAP_FAILED) fail("rfutex::map_fixed: mmap");
   return r;
