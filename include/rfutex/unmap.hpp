@@ -36,8 +36,11 @@ std::size_t scrub_pending(const void* address, std::size_t length) noexcept;
 // munmap(address, length), guarded.
 void unmap(void* address, std::size_t length);
 
-// mremap(...), guarded: the old range is scrubbed (and with MREMAP_FIXED the
-// range it replaces). Returns the new address.
+// mremap(...), guarded: scrubs what goes away, and only that — the removed
+// tail of an in-place shrink, nothing for an in-place growth, the whole old
+// range when the mapping moves, and with MREMAP_FIXED also the range it
+// replaces. (A growth with MREMAP_MAYMOVE is tried in place first.) Returns
+// the new address.
 void* remap(void* old_address, std::size_t old_length, std::size_t new_length, int flags,
             void* new_address = nullptr);
 
@@ -48,7 +51,8 @@ void* map_fixed(void* address, std::size_t length, int prot, int flags, int fd, 
 // shmdt(address), guarded: the whole attached segment is scrubbed.
 void detach_shm(const void* address);
 
-// How many threads the guard currently knows in this process.
+// How many threads the guard currently knows in this process. In a fork
+// child the thread that forked is known from the start.
 std::size_t guarded_thread_count() noexcept;
 
 }  // namespace rfutex

@@ -13,6 +13,17 @@
 //
 // Not seen: raw syscalls, and libc-internal unmaps (malloc returning a large
 // block) — destroy a mutex before freeing its memory; the destroy is guarded.
+//
+// Covered threads: the main thread (registered when the library loads), every
+// thread started through pthread_create, and in every fork child (also one
+// forked again, daemon() style) the thread that forked, at once. Not covered:
+// threads made by raw clone, and a thread created before the library loaded
+// (dlopen of the library instead of LD_PRELOAD) other than the loading one.
+//
+// It depends on libc alone (no libstdc++, libgcc_s, libm: nothing that
+// lengthens the start-up of every process it is loaded into), so this file
+// uses no exceptions, no RTTI, no function-local statics (their guards live
+// in libstdc++).
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -27,6 +38,7 @@
 #include <cstdlib>
 
 #include "../linux/memory_map.hpp"
+#include "remap.hpp"
 #include "scrub.hpp"
 #include "thread_registry.hpp"
 
@@ -50,24 +62,6 @@ void register_this_thread() {
 
 __attribute__((constructor)) void register_main_thread() { register_this_thread(); }
 
-void* raw_mmap(void* address, std::size_t length, int prot, int flags, int fd, off_t offset) {
-  // Every argument as a long: syscall() is variadic and the kernel's mmap
-  // reads whole registers, so an int's upper half would be garbage.
-#if defined(SYS_mmap2)
-  if (offset % 4096 != 0) {
-    errno = EINVAL;
-    return MAP_FAILED;
-  }
-  const long r = ::syscall(SYS_mmap2, address, length, long{prot}, long{flags}, long{fd},
-                           static_cast<long>(offset / 4096));
-#else
-  const long r = ::syscall(SYS_mmap, address, length, long{prot}, long{flags}, long{fd},
-                           static_cast<long>(offset));
-#endif
-  return r == -1 ? MAP_FAILED : reinterpret_cast<void*>(r);
-}
-
-
 struct start_routine {
   void* (*fn)(void*);
   void* arg;
@@ -80,15 +74,27 @@ void* start_registered(void* p) {
   return r.fn(r.arg);
 }
 
+// The next definition of `name` (libc's), looked up on first use. Two
+// threads may both look it up; they find the same address. relaxed: the
+// pointer is the only thing shared, and dlsym's answer does not change.
 template <class Fn>
-Fn next_symbol(const char* name) {
+Fn next_symbol(Fn& cache, const char* name) {
+  Fn fn = __atomic_load_n(&cache, __ATOMIC_RELAXED);
+  if (fn != nullptr) return fn;
   void* p = ::dlsym(RTLD_NEXT, name);
   if (p == nullptr) {
     std::fprintf(stderr, "librfutex-guard: %s not found\n", name);
     std::abort();
   }
-  return reinterpret_cast<Fn>(p);
+  fn = reinterpret_cast<Fn>(p);
+  __atomic_store_n(&cache, fn, __ATOMIC_RELAXED);
+  return fn;
 }
+
+using mutex_destroy_fn = int (*)(pthread_mutex_t*);
+using thread_create_fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+mutex_destroy_fn real_mutex_destroy = nullptr;
+thread_create_fn real_thread_create = nullptr;
 
 }  // namespace
 
@@ -97,21 +103,27 @@ Fn next_symbol(const char* name) {
 // Lets a program (or `rfutex repro`) see that the guard is loaded.
 RFUTEX_EXPORT const int rfutex_guard_loaded = 1;
 
+// How many threads of this process the guard scrubs: a program (or a test)
+// can compare it with its own thread count (/proc/self/task).
+RFUTEX_EXPORT std::size_t rfutex_guard_registered_threads() noexcept {
+  return rfutex::guard::registered_count();
+}
+
 RFUTEX_EXPORT int munmap(void* address, std::size_t length) noexcept {
-  scrub(address, length);
-  return static_cast<int>(::syscall(SYS_munmap, address, length));
+  rfutex::guard::scrub_pages(address, length);  // the kernel unmaps whole pages
+  return rfutex::sys::raw_munmap(address, length);
 }
 
 RFUTEX_EXPORT void* mmap(void* address, std::size_t length, int prot, int flags, int fd,
                          off_t offset) noexcept {
-  if ((flags & MAP_FIXED) != 0) scrub(address, length);
-  return raw_mmap(address, length, prot, flags, fd, offset);
+  if ((flags & MAP_FIXED) != 0) rfutex::guard::scrub_pages(address, length);
+  return rfutex::sys::raw_mmap(address, length, prot, flags, fd, offset);
 }
 
 RFUTEX_EXPORT void* mmap64(void* address, std::size_t length, int prot, int flags, int fd,
                            off64_t offset) noexcept {
-  if ((flags & MAP_FIXED) != 0) scrub(address, length);
-  return raw_mmap(address, length, prot, flags, fd, static_cast<off_t>(offset));
+  if ((flags & MAP_FIXED) != 0) rfutex::guard::scrub_pages(address, length);
+  return rfutex::sys::raw_mmap(address, length, prot, flags, fd, static_cast<off_t>(offset));
 }
 
 RFUTEX_EXPORT void* mremap(void* old_address, std::size_t old_length, std::size_t new_length,
@@ -122,11 +134,9 @@ RFUTEX_EXPORT void* mremap(void* old_address, std::size_t old_length, std::size_
     va_start(ap, flags);
     new_address = va_arg(ap, void*);
     va_end(ap);
-    scrub(new_address, new_length);
   }
-  scrub(old_address, old_length);
-  const long r = ::syscall(SYS_mremap, old_address, old_length, new_length, long{flags}, new_address);
-  return r == -1 ? MAP_FAILED : reinterpret_cast<void*>(r);
+  return rfutex::guard::guarded_mremap(rfutex::sys::raw_mremap, old_address, old_length,
+                                       new_length, flags, new_address);
 }
 
 RFUTEX_EXPORT int shmdt(const void* address) noexcept {
@@ -136,16 +146,14 @@ RFUTEX_EXPORT int shmdt(const void* address) noexcept {
 }
 
 RFUTEX_EXPORT int pthread_mutex_destroy(pthread_mutex_t* m) noexcept {
-  static const auto real = next_symbol<int (*)(pthread_mutex_t*)>("pthread_mutex_destroy");
+  const mutex_destroy_fn real = next_symbol(real_mutex_destroy, "pthread_mutex_destroy");
   scrub(m, sizeof *m);
   return real(m);
 }
 
 RFUTEX_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                                  void* (*fn)(void*), void* arg) noexcept {
-  static const auto real =
-      next_symbol<int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*)>(
-          "pthread_create");
+  const thread_create_fn real = next_symbol(real_thread_create, "pthread_create");
   auto* start = static_cast<start_routine*>(std::malloc(sizeof(start_routine)));
   if (start == nullptr) return EAGAIN;
   *start = {fn, arg};

@@ -1,5 +1,7 @@
 #include "scrub.hpp"
 
+#include <unistd.h>
+
 #include "thread_registry.hpp"
 
 namespace rfutex::guard {
@@ -29,6 +31,16 @@ std::size_t scrub_registered(std::uintptr_t begin, std::uintptr_t end) noexcept 
     if (scrub_head(head, begin, end)) ++cleared;
   });
   return cleared;
+}
+
+std::size_t page_round_up(std::size_t length) noexcept {
+  const auto page = static_cast<std::size_t>(::getpagesize());
+  return (length + page - 1) & ~(page - 1);
+}
+
+std::size_t scrub_pages(const void* address, std::size_t length) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(address);
+  return scrub_registered(begin, begin + page_round_up(length));
 }
 
 }  // namespace rfutex::guard

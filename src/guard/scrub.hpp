@@ -15,4 +15,10 @@ bool scrub_head(sys::robust_list_head* head, std::uintptr_t begin, std::uintptr_
 // Scrubs every registered thread. Returns how many slots it cleared.
 std::size_t scrub_registered(std::uintptr_t begin, std::uintptr_t end) noexcept;
 
+// `length` rounded up to whole pages: what munmap, mmap and mremap act on.
+std::size_t page_round_up(std::size_t length) noexcept;
+
+// Scrubs the pages a memory call on [address, address + length) acts on.
+std::size_t scrub_pages(const void* address, std::size_t length) noexcept;
+
 }  // namespace rfutex::guard

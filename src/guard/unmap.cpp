@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "../linux/memory_map.hpp"
+#include "remap.hpp"
 #include "scrub.hpp"
 #include "thread_registry.hpp"
 
@@ -23,6 +24,10 @@ std::uintptr_t address_of(const void* p) { return reinterpret_cast<std::uintptr_
   throw std::system_error(errno, std::generic_category(), what);
 }
 
+void* libc_mremap(void* old_address, std::size_t old_length, std::size_t new_length, int flags,
+                  void* new_address) noexcept {
+  return ::mremap(old_address, old_length, new_length, flags, new_address);
+}
 
 }  // namespace
 
@@ -31,21 +36,19 @@ std::size_t scrub_pending(const void* address, std::size_t length) noexcept {
 }
 
 void unmap(void* address, std::size_t length) {
-  scrub_pending(address, length);
+  (void)guard::scrub_pages(address, length);  // the kernel unmaps whole pages
   if (::munmap(address, length) != 0) fail("rfutex::unmap: munmap");
 }
 
 void* remap(void* old_address, std::size_t old_length, std::size_t new_length, int flags,
             void* new_address) {
-  scrub_pending(old_address, old_length);
-  if ((flags & MREMAP_FIXED) != 0) scrub_pending(new_address, new_length);
-  void* r = ::mremap(old_address, old_length, new_length, flags, new_address);
+  void* r = guard::guarded_mremap(libc_mremap, old_address, old_length, new_length, flags, new_address);
   if (r == MAP_FAILED) fail("rfutex::remap: mremap");
   return r;
 }
 
 void* map_fixed(void* address, std::size_t length, int prot, int flags, int fd, off_t offset) {
-  scrub_pending(address, length);
+  (void)guard::scrub_pages(address, length);
   void* r = ::mmap(address, length, prot, flags | MAP_FIXED, fd, offset);
   if (r == MAP_FAILED) fail("rfutex::map_fixed: mmap");
   return r;

@@ -86,22 +86,70 @@ TEST(Scrub, HandlesPiTaggedPointers) {
   EXPECT_EQ(pending_of(head), nullptr);
 }
 
-// Another thread, parked with a stale pointer, is scrubbed by this one.
+// Several other threads, each parked with a stale pointer into the range,
+// are all scrubbed by this one — whichever order they registered in, and
+// also after one in the middle has left (its place is taken by another).
 TEST(Scrub, ReachesEveryThreadThatUsedRfutex) {
   page pg;
-  rfutex::test::event parked, done;
-  robust_list_head* other_head = nullptr;
-  std::thread other([&] {
-    other_head = own_head();
-    leave_stale_pending(other_head, pg.at(512));
-    parked.set();
-    done.wait();
-  });
-  parked.wait();
-  EXPECT_EQ(rfutex::scrub_pending(pg.p, 4096), 1u);
-  EXPECT_EQ(__atomic_load_n(&other_head->list_op_pending, __ATOMIC_RELAXED), nullptr);
+  constexpr int n = 5;
+  rfutex::test::event parked[n], done[n];
+  robust_list_head* heads[n] = {};
+  std::vector<std::thread> others;
+  for (int i = 0; i < n; ++i)
+    others.emplace_back([&, i] {
+      heads[i] = own_head();
+      leave_stale_pending(heads[i], pg.at(512 + 64 * static_cast<std::size_t>(i)));
+      parked[i].set();
+      done[i].wait();
+    });
+  for (auto& e : parked) e.wait();
+  EXPECT_EQ(rfutex::scrub_pending(pg.p, 4096), std::size_t{n});
+  for (int i = 0; i < n; ++i) EXPECT_EQ(pending_of(heads[i]), nullptr) << "thread " << i;
+
+  done[1].set();  // one leaves; the others are scrubbed again
+  others[1].join();
+  for (int i = 0; i < n; ++i) {
+    if (i != 1) leave_stale_pending(heads[i], pg.at(1024 + 64 * static_cast<std::size_t>(i)));
+  }
+  EXPECT_EQ(rfutex::scrub_pending(pg.p, 4096), std::size_t{n - 1});
+  for (int i = 0; i < n; ++i) {
+    if (i == 1) continue;
+    EXPECT_EQ(pending_of(heads[i]), nullptr) << "thread " << i << " after one left";
+  }
+  for (int i = 0; i < n; ++i) {
+    if (i == 1) continue;
+    done[i].set();
+    others[static_cast<std::size_t>(i)].join();
+  }
+}
+
+// More threads than the registry holds without allocating: every one is
+// registered, scrubbed, and leaves again.
+TEST(Scrub, HoldsManyThreads) {
+  (void)own_head();
+  const std::size_t before = rfutex::guarded_thread_count();
+  page pg;
+  constexpr int n = 300;
+  std::atomic<int> parked{0};
+  rfutex::test::event done;
+  std::vector<robust_list_head*> heads(n);
+  std::vector<std::thread> others;
+  for (int i = 0; i < n; ++i)
+    others.emplace_back([&, i] {
+      heads[static_cast<std::size_t>(i)] = own_head();
+      leave_stale_pending(heads[static_cast<std::size_t>(i)], pg.at(static_cast<std::size_t>(i) * 8));
+      if (++parked == n) parked.notify_all();
+      done.wait();
+    });
+  for (int p = parked.load(); p != n; p = parked.load()) parked.wait(p);
+  EXPECT_EQ(rfutex::guarded_thread_count(), before + n);
+  EXPECT_EQ(rfutex::scrub_pending(pg.p, 4096), std::size_t{n});
+  int stale = 0;
+  for (auto* h : heads) stale += pending_of(h) != nullptr;
+  EXPECT_EQ(stale, 0);
   done.set();
-  other.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(rfutex::guarded_thread_count(), before);
 }
 
 TEST(Scrub, ThreadsLeaveTheRegistryWhenTheyExit) {
@@ -161,13 +209,121 @@ TEST(GuardedCalls, ScrubThenDoWhatLibcDoes) {
   void* q = rfutex::map_fixed(p, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   EXPECT_EQ(q, p);
   EXPECT_EQ(pending_of(head), nullptr);
-  leave_stale_pending(head, static_cast<char*>(p) + 100);
+  leave_stale_pending(head, static_cast<char*>(p) + 4096 + 100);
   void* r = rfutex::remap(p, 8192, 4096, 0);
   EXPECT_EQ(r, p);
   EXPECT_EQ(pending_of(head), nullptr);
   leave_stale_pending(head, static_cast<char*>(p) + 4000);
   rfutex::unmap(p, 4096);
   EXPECT_EQ(pending_of(head), nullptr);
+}
+
+// mremap scrubs what goes away, and only that: a pending pointer into a page
+// that stays mapped must survive (the kernel still needs it if its thread
+// dies before waking the lock's sleepers).
+struct pages {
+  std::size_t page = static_cast<std::size_t>(::getpagesize());
+  char* p;
+  std::size_t length;
+  explicit pages(std::size_t n) : length(n * page) {
+    p = static_cast<char*>(::mmap(nullptr, length, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  }
+  ~pages() { ::munmap(p, length); }
+};
+
+TEST(GuardedRemap, AShrinkInPlaceClearsOnlyTheRemovedTail) {
+  robust_list_head* head = own_head();
+  pages m(3);
+  leave_stale_pending(head, m.p + 64);  // page 0 stays
+  ASSERT_EQ(rfutex::remap(m.p, 3 * m.page, 2 * m.page, 0), m.p);
+  EXPECT_NE(pending_of(head), nullptr) << "a pointer into a page that stays was cleared";
+  leave_stale_pending(head, m.p + m.page + 64);  // page 1 goes
+  ASSERT_EQ(rfutex::remap(m.p, 2 * m.page, m.page, MREMAP_MAYMOVE), m.p);
+  EXPECT_EQ(pending_of(head), nullptr) << "a pointer into the removed tail stayed";
+  leave_stale_pending(head, m.p + m.page - 4);  // the last word of the page that stays
+  ASSERT_EQ(rfutex::remap(m.p, m.page, 100, 0), m.p) << "rounded up to the page: nothing goes";
+  EXPECT_NE(pending_of(head), nullptr);
+  head->list_op_pending = nullptr;
+}
+
+TEST(GuardedRemap, AGrowthInPlaceClearsNothing) {
+  robust_list_head* head = own_head();
+  pages m(3);
+  ASSERT_EQ(::munmap(m.p + m.page, 2 * m.page), 0);  // room to grow into
+  leave_stale_pending(head, m.p + 64);
+  ASSERT_EQ(rfutex::remap(m.p, m.page, 2 * m.page, 0), m.p);
+  EXPECT_NE(pending_of(head), nullptr);
+  ASSERT_EQ(rfutex::remap(m.p, 2 * m.page, 3 * m.page, MREMAP_MAYMOVE), m.p)
+      << "MREMAP_MAYMOVE, but there was room: it grew in place";
+  EXPECT_NE(pending_of(head), nullptr);
+  head->list_op_pending = nullptr;
+}
+
+TEST(GuardedRemap, AMoveClearsTheWholeOldRange) {
+  robust_list_head* head = own_head();
+  pages m(2);  // page 1 is mapped: page 0 cannot grow in place
+  leave_stale_pending(head, m.p + 64);
+  void* moved = rfutex::remap(m.p, m.page, 2 * m.page, MREMAP_MAYMOVE);
+  EXPECT_NE(moved, m.p);
+  EXPECT_EQ(pending_of(head), nullptr);
+  ::munmap(moved, 2 * m.page);
+  ::mmap(m.p, m.page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);  // for ~pages
+}
+
+TEST(GuardedRemap, MremapFixedClearsTheTargetRange) {
+  robust_list_head* head = own_head();
+  pages source(1), target(2);
+  leave_stale_pending(head, target.p + target.page + 64);  // what the move replaces
+  ASSERT_EQ(rfutex::remap(source.p, source.page, 2 * source.page, MREMAP_MAYMOVE | MREMAP_FIXED,
+                          target.p),
+            target.p);
+  EXPECT_EQ(pending_of(head), nullptr);
+  leave_stale_pending(head, target.p + 64);  // and the old range of a fixed move
+  ASSERT_EQ(rfutex::remap(target.p, target.page, target.page, MREMAP_MAYMOVE | MREMAP_FIXED,
+                          target.p + target.page),
+            target.p + target.page);
+  EXPECT_EQ(pending_of(head), nullptr);
+  ::mmap(source.p, source.page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  ::mmap(target.p, target.page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
+
+// A fork child knows the thread that forked from its first instruction: it
+// unmaps, before any rfutex call, memory its own thread's pending slot points
+// into, and the guard clears the slot.
+TEST(GuardInAForkChild, TheForkingThreadIsGuardedBeforeItsFirstRfutexCall) {
+  (void)own_head();
+  page pg;
+  rfutex::test::shared<int> outcome(-1);
+  auto child = rfutex::test::child_process::fork([&] {
+    robust_list_head* head = nullptr;
+    std::size_t len = 0;
+    rfutex::sys::get_robust_list(0, &head, &len);  // the kernel, not rfutex
+    const std::size_t known = rfutex::guarded_thread_count();
+    leave_stale_pending(head, pg.at(128));
+    rfutex::unmap(pg.p, 4096);
+    pg.p = nullptr;
+    *outcome = pending_of(head) == nullptr ? 0 : 1;
+    return known == 1 ? 0 : 10 + static_cast<int>(known);
+  });
+  const int status = child.wait();
+  EXPECT_TRUE(rfutex::test::exited_with(status, 0))
+      << rfutex::test::describe_status(status) << " (10 + the threads the child's guard knew)";
+  EXPECT_EQ(*outcome, 0) << "the child's own stale pointer survived its unmap";
+}
+
+// The kernel unmaps and replaces whole pages: a length that ends inside a
+// page covers all of it, and so does the scrub.
+TEST(GuardedCalls, ALengthInsideAPageCoversTheWholePage) {
+  robust_list_head* head = own_head();
+  pages m(2);
+  leave_stale_pending(head, m.p + m.page + 200);
+  (void)rfutex::map_fixed(m.p + m.page, 100, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  EXPECT_EQ(pending_of(head), nullptr) << "map_fixed of 100 bytes";
+  leave_stale_pending(head, m.p + 200);
+  rfutex::unmap(m.p, 100);
+  EXPECT_EQ(pending_of(head), nullptr) << "unmap of 100 bytes";
+  ::mmap(m.p, m.page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);  // for ~pages
 }
 
 TEST(GuardedCalls, ReportErrorsWithTheErrno) {

@@ -8,7 +8,9 @@
 #include <system_error>
 
 #include "errors.hpp"
+#include "linux/robust_list.hpp"
 #include "process.hpp"
+#include "rfutex/capabilities.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "rfutex/shared_region.hpp"
 
@@ -78,6 +80,37 @@ TEST(SharedRegion, MovingTransfersTheMappingAndUnmapEmptiesIt) {
   EXPECT_EQ(b.data(), nullptr);
   EXPECT_EQ(b.fd(), -1);
   b.unmap();  // twice is harmless
+}
+
+// The state a thread dying between the release of a lock at `word` and the
+// clear of its pending slot leaves; returns the slot.
+rfutex::sys::robust_list** leave_stale_pending_at(const void* word) {
+  (void)rfutex::current_robust_list();  // registers this thread with the guard
+  rfutex::sys::robust_list_head* head = nullptr;
+  std::size_t len = 0;
+  rfutex::sys::get_robust_list(0, &head, &len);
+  __atomic_store_n(&head->list_op_pending,
+                   reinterpret_cast<rfutex::sys::robust_list*>(
+                       reinterpret_cast<std::uintptr_t>(word) -
+                       static_cast<std::uintptr_t>(head->futex_offset)),
+                   __ATOMIC_RELAXED);
+  return &head->list_op_pending;
+}
+
+TEST(SharedRegion, UnmapScrubsThePendingPointersIntoIt) {
+  auto region = shared_region::create_memfd(8192);
+  auto** slot = leave_stale_pending_at(static_cast<char*>(region.data()) + 4096 + 16);
+  region.unmap();
+  EXPECT_EQ(__atomic_load_n(slot, __ATOMIC_RELAXED), nullptr);
+}
+
+TEST(SharedRegion, TheDestructorScrubsThePendingPointersIntoIt) {
+  rfutex::sys::robust_list** slot = nullptr;
+  {
+    auto region = shared_region::create_memfd(4096);
+    slot = leave_stale_pending_at(static_cast<char*>(region.data()) + 256);
+  }
+  EXPECT_EQ(__atomic_load_n(slot, __ATOMIC_RELAXED), nullptr);
 }
 
 TEST(SharedRegion, BadRequestsAreClearErrors) {
