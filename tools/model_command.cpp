@@ -63,7 +63,7 @@ and prints a shortest counterexample for each one violated.
   --pending-wake no-waiters
                        a dying thread's pending op on a word it does not own
                        wakes one waiter when the owner part is 0 or
-                       FUTEX_WAITERS is clear (7.2; 6.1.183+, 6.12.110+)
+                       FUTEX_WAITERS is clear (7.2; 6.1.183+, 6.12.104+)
                  owner-zero
                        only when the owner part is 0 (earlier kernels)
   --sleepers {1|2}     threads asleep at the start of the wake-up world (2)

@@ -58,9 +58,9 @@ enum class remap : unsigned char {
 // does"). Non-PI only: a PI pending op never gets this wake.
 enum class pending_wake : unsigned char {
   owner_zero,  // wake one waiter only when the word's owner part is 0
-               // (Linux 5.x-6.x until the stable backport: 6.1.176, 6.12.109)
+               // (earlier kernels, e.g. 6.1.176; stable got the new rule in 6.1.183, 6.12.104)
   no_waiters,  // also when another thread owns it without FUTEX_WAITERS
-               // (7.2; 6.1.183 and 6.12.110 on by backport)
+               // (7.2; 6.1.183+ and 6.12.104+ by backport)
 };
 
 struct options {
