@@ -314,6 +314,8 @@ lstate liveness_system::apply(const lstate& s, lmove m, trace_step* step) const 
       break;
     case lop::clear_pending:
       t.pending = false;
+      // The acquire's clear continues at the release (its target); a
+      // release's clear falls through (target 0 is `asleep`, never a branch).
       if (st.target != 0) next = st.target;
       break;
     case lop::take_fast: {

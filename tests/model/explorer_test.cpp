@@ -169,7 +169,7 @@ TEST(ModelExplorer, ResultIsDeterministic) {
 // The exploration reaches every instruction of every program, both the
 // uncontended and the contended path, a handler, and a death.
 TEST(ModelExplorer, ReachesEveryInstructionHandlerAndDeath) {
-  for (protocol p : {protocol::glibc, protocol::vdso, protocol::guarded}) {
+  for (protocol p : all_protocols) {
     for (arch a : {arch::x86_64, arch::i386, arch::arm64}) {
       SCOPED_TRACE(std::string(to_string(p)) + "/" + std::string(to_string(a)));
       const transition_system sys(defaults_for(p, a));
