@@ -1,7 +1,7 @@
 // Tests of the wake-up world (src/model/liveness.hpp): its counterexamples
 // replay to a lost wake-up and are shortest, it terminates (so "nothing left
 // to happen" means "forever"), it reaches every step of every program, and
-// the issue's two deaths are runs of it.
+// the two deaths that strand sleepers are runs of it.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -196,7 +196,7 @@ constexpr lmove kill(std::uint8_t who, std::uint8_t wakes = nobody) {
   return {who, lmove_kind::kill, wakes};
 }
 
-// Case 1 of the issue, as a run of the glibc protocol: the unlocker releases
+// A woken waiter killed after a fast-path take, as a run of the glibc protocol: the unlocker releases
 // and wakes sleeper1; the taker takes the free word through the fast path;
 // sleeper1 is killed before it runs. On the owner-zero rule nothing wakes
 // sleeper2 again; on 7.2's rule the same death wakes it.
@@ -233,7 +233,7 @@ TEST(ModelLiveness, WokenWaiterKilledAfterAFastPathTake) {
   }
 }
 
-// Case 2 of the issue for the earlier guarded release: killed between
+// The unlocker of the earlier guarded release: killed between
 // clearing pending and FUTEX_WAKE. The kernel finds nothing; no exit rule
 // can help. The new guarded release has no such instant: a death before its
 // FUTEX_WAKE_OP is an owner death (OWNER_DIED | WAITERS, one woken).

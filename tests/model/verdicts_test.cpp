@@ -186,7 +186,7 @@ void expect_stranded_sleeper(const verdict& v) {
   EXPECT_EQ(last.find("acq:"), std::string::npos) << last;
 }
 
-// Case 2 of the earlier guarded release, on every kernel: the word is 0,
+// The earlier guarded release loses a wake-up on every kernel: the word is 0,
 // list_op_pending already cleared, and the unlocker dies before FUTEX_WAKE,
 // so the kernel has nothing pointing at the lock. No exit rule helps.
 TEST(ModelVerdicts, GuardedV1LosesAWakeupOnEveryKernel) {
@@ -260,7 +260,7 @@ TEST(ModelVerdicts, GuardedHoldsOnEveryKernel) {
 // The kernel strategy (vdso) and hybrid wake ONE waiter in
 // FUTEX_WAKE|FUTEX_ROBUST_UNLOCK. On 7.2's rule a woken waiter that dies
 // after a fast-path taker took the word is passed on by the kernel; on the
-// owner-zero rule it is not (case 1): with two sleepers the second is lost.
+// owner-zero rule it is not: with two sleepers the second is lost.
 TEST(ModelVerdicts, WakeOneReleasesDependOnTheNoWaitersRule) {
   for (protocol p : {protocol::vdso, protocol::hybrid}) {
     SCOPED_TRACE(std::string(to_string(p)));
