@@ -80,6 +80,12 @@ void kernel::robust_unlock(state& s, effect_log* log) const {
                std::to_string(prog_->pending_slot_bytes * 8) + "-bit pending slot");
 }
 
+void kernel::store_zero_and_wake(state& s, effect_log* log) const {
+  const std::uint32_t old = word_at_lock_address(s);
+  word_at_lock_address(s) = 0;
+  say(log, "kernel: lock word " + hex(old) + " -> 0 (released) and every waiter woken, in one step");
+}
+
 int kernel::handle_futex_death(state& s, bool pending_op, effect_log* log) const {
   const page where = s.mapped;
   std::uint32_t& word = word_at_lock_address(s);
@@ -90,12 +96,12 @@ int kernel::handle_futex_death(state& s, bool pending_op, effect_log* log) const
   if (owner != unlocker_tid) {
     // Not ours: at most the pending-op wake (a waiter woken by the unlock
     // this thread did not finish may otherwise sleep forever). No write.
-    const bool wake = pending_op && (owner == 0 || (uval & futex_waiters) == 0);
+    const bool wake = pending_op && pending_op_wakes(opts_.wake_rule, uval);
     say(log, head + ", owner " + std::to_string(owner) + " != " + std::to_string(unlocker_tid) +
                  (wake ? ": no write, wake one waiter" : ": no write"));
     return 0;
   }
-  const std::uint32_t mval = (uval & futex_waiters) | futex_owner_died;
+  const std::uint32_t mval = owner_died_value(uval);
   word = mval;
   say(log, head + ", owner = dying TID: store " + hex(mval) + " (OWNER_DIED" +
                ((uval & futex_waiters) ? "|WAITERS), wake one waiter" : ")"));

@@ -30,6 +30,22 @@ inline constexpr std::uint8_t signal_kinds = 3;
 // The ip a crashing signal handler faults at (outside every unlock range).
 inline constexpr std::uint64_t handler_ip = 0x400000;
 
+// handle_futex_death()'s pending-op wake for a non-PI word `uval` whose
+// owner part is not the dying TID: whether the kernel wakes one waiter.
+// owner_zero: only when the owner part is 0; no_waiters: also when it is
+// owned without FUTEX_WAITERS (docs/model.md, "What the kernel does").
+constexpr bool pending_op_wakes(pending_wake rule, std::uint32_t uval) noexcept {
+  const bool unowned = (uval & futex_tid_mask) == 0;
+  const bool no_waiters = (uval & futex_waiters) == 0;
+  return rule == pending_wake::owner_zero ? unowned : unowned || no_waiters;
+}
+
+// handle_futex_death() for a word the dying thread owns: OWNER_DIED, the
+// owner part cleared, FUTEX_WAITERS kept (a waiter is woken when it was set).
+constexpr std::uint32_t owner_died_value(std::uint32_t uval) noexcept {
+  return (uval & futex_waiters) | futex_owner_died;
+}
+
 class kernel {
  public:
   // Contract: `prog` outlives the kernel.
@@ -46,6 +62,11 @@ class kernel {
   // kernel stores 0 to the word, then clears the pending slot. No death can
   // come between the two stores: a task acts on signals only on its way out.
   void robust_unlock(state& s, effect_log* log) const;
+
+  // futex(FUTEX_WAKE_OP, SET 0 on the lock word): futex_wake_op() stores 0
+  // under the hash-bucket lock and wakes every sleeper; the pending slot is
+  // the caller's to clear afterwards.
+  void store_zero_and_wake(state& s, effect_log* log) const;
 
   // A fatal signal's do_exit(): exit_robust_list() (compat_ on i386), then
   // the bookkeeping of the no-foreign-write and no-lost-lock properties.

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "explorer.hpp"
+#include "liveness.hpp"
 #include "transitions.hpp"
 
 namespace rfutex::model {
@@ -25,6 +26,8 @@ std::string_view to_string(protocol p) noexcept {
     case protocol::glibc: return "glibc";
     case protocol::vdso: return "vdso";
     case protocol::guarded: return "guarded";
+    case protocol::guarded_v1: return "guarded-v1";
+    case protocol::hybrid: return "hybrid";
   }
   return "?";
 }
@@ -49,8 +52,12 @@ std::string_view to_string(decider d) noexcept {
 
 std::string_view to_string(remap r) noexcept { return r == remap::libc ? "libc" : "raw"; }
 
+std::string_view to_string(pending_wake w) noexcept {
+  return w == pending_wake::owner_zero ? "owner-zero" : "no-waiters";
+}
+
 std::optional<protocol> parse_protocol(std::string_view s) noexcept {
-  for (protocol p : {protocol::glibc, protocol::vdso, protocol::guarded})
+  for (protocol p : all_protocols)
     if (s == to_string(p)) return p;
   return std::nullopt;
 }
@@ -73,11 +80,18 @@ std::optional<remap> parse_remap(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+std::optional<pending_wake> parse_pending_wake(std::string_view s) noexcept {
+  for (pending_wake w : {pending_wake::owner_zero, pending_wake::no_waiters})
+    if (s == to_string(w)) return w;
+  return std::nullopt;
+}
+
 std::string_view to_string(property p) noexcept {
   switch (p) {
     case property::no_foreign_write: return "no_foreign_write";
     case property::no_lost_lock: return "no_lost_lock";
     case property::pending_cleared: return "pending_cleared";
+    case property::no_lost_wakeup: return "no_lost_wakeup";
   }
   return "?";
 }
@@ -87,6 +101,7 @@ std::string_view title(property p) noexcept {
     case property::no_foreign_write: return "no foreign write";
     case property::no_lost_lock: return "no lost lock";
     case property::pending_cleared: return "pending cleared";
+    case property::no_lost_wakeup: return "no lost wake-up";
   }
   return "?";
 }
@@ -100,24 +115,37 @@ const verdict* result::first_violation() const noexcept {
 }
 
 result check(const options& o) {
-  const auto start = std::chrono::steady_clock::now();
-  const transition_system sys(o);
-  const exploration e = explore(sys);
-  const auto stop = std::chrono::steady_clock::now();
-
+  using clock = std::chrono::steady_clock;
   result r;
   r.opts = o;
   r.effective_user_irq = entry_notes_user_irq(o);
+
+  // The unmap world: the three safety properties.
+  auto start = clock::now();
+  const transition_system sys(o);
+  const exploration e = explore(sys);
+  r.elapsed_ms = std::chrono::duration<double, std::milli>(clock::now() - start).count();
   r.initial = transition_system::summary(sys.initial());
   r.states = e.states;
   r.transitions = e.transitions;
-  r.elapsed_ms = std::chrono::duration<double, std::milli>(stop - start).count();
   for (std::size_t p = 0; p < property_count; ++p) {
     verdict& v = r.properties[p];
     v.what = all_properties[p];
     v.holds = !e.shortest[p].has_value();
     if (!v.holds) v.counterexample = narrate(sys, *e.shortest[p]);
   }
+
+  // The wake-up world: no lost wake-up.
+  start = clock::now();
+  const liveness_system live(o);
+  const liveness_exploration l = explore(live);
+  r.liveness.elapsed_ms = std::chrono::duration<double, std::milli>(clock::now() - start).count();
+  r.liveness.initial = live.summary(live.initial());
+  r.liveness.states = l.states;
+  r.liveness.transitions = l.transitions;
+  verdict& w = r.properties[static_cast<std::size_t>(property::no_lost_wakeup)];
+  w.holds = !l.shortest.has_value();
+  if (!w.holds) w.counterexample = narrate(live, *l.shortest);
   return r;
 }
 

@@ -27,19 +27,28 @@ enum class property : unsigned char {
   // (kills it, or diverts it into a signal handler) while list_op_pending
   // designates memory that is no longer the lock. docs/model.md, "Properties".
   pending_cleared,
+  // No run leaves a live waiter asleep for good: in the liveness world
+  // (liveness.hpp) no reachable state has nothing left to happen while a
+  // living thread sleeps in FUTEX_WAIT. docs/model.md, "No lost wake-up".
+  no_lost_wakeup,
 };
-inline constexpr std::size_t property_count = 3;
+inline constexpr std::size_t property_count = 4;
 inline constexpr std::array<property, property_count> all_properties{
+    property::no_foreign_write, property::no_lost_lock, property::pending_cleared,
+    property::no_lost_wakeup};
+// The properties each world decides (the unmap world: transitions.hpp; the
+// wake-up world: liveness.hpp).
+inline constexpr std::array<property, 3> safety_properties{
     property::no_foreign_write, property::no_lost_lock, property::pending_cleared};
 
-// "no_foreign_write", "no_lost_lock", "pending_cleared"
+// "no_foreign_write", "no_lost_lock", "pending_cleared", "no_lost_wakeup"
 std::string_view to_string(property p) noexcept;
 // "no foreign write", ...: for people.
 std::string_view title(property p) noexcept;
 
 // One transition of a counterexample, as people read it.
 struct trace_step {
-  std::string actor;                 // "unlocker", "kernel", "other"
+  std::string actor;                 // "unlocker", "kernel", "other"; liveness: "U", "T", "S1", "S2"
   std::string at;                    // "vdso+0x08 <cs_start>", or "" when not at an instruction
   std::string action;                // the instruction, or what happened
   std::vector<std::string> effects;  // what it did, in order
@@ -54,13 +63,24 @@ struct verdict {
   std::vector<trace_step> counterexample;
 };
 
+// The exploration of the wake-up world (liveness.hpp), which decides
+// no_lost_wakeup; the fields of `result` above it are the unmap world's.
+struct liveness_run {
+  std::string initial;          // the initial world, one line
+  std::size_t states = 0;
+  std::size_t transitions = 0;
+  double elapsed_ms = 0;
+};
+
 struct result {
   options opts;             // as given; see effective_user_irq
   bool effective_user_irq = false;  // entry_notes_user_irq(opts)
+  // The unmap world (transitions.hpp): the three safety properties.
   std::string initial;      // the initial world, one line
   std::size_t states = 0;       // distinct states reached
   std::size_t transitions = 0;  // transitions taken (including into known states)
   double elapsed_ms = 0;        // wall time of the exploration
+  liveness_run liveness;        // the wake-up world: no lost wake-up
   std::array<verdict, property_count> properties;
 
   bool all_hold() const noexcept;

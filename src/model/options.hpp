@@ -1,4 +1,4 @@
-// What one run of the model checks: which unlock program, on which
+// What one run of the model checks: which unlock protocol, on which
 // architecture's entry code, with which kernel behaviour. The defaults of
 // `defaults_for()` are what Linux 7.2 really does on that architecture.
 #pragma once
@@ -10,12 +10,24 @@ namespace rfutex::model {
 
 // The unlock program the thread runs (programs.hpp lists the instructions).
 enum class protocol : unsigned char {
-  glibc,    // set pending, unlink, atomic release, clear pending (2006-today)
-  vdso,     // 7.2's try-unlock: cmpxchg + kernel-known critical section
-            // (on arm64: the LL/SC sequence a port would use)
-  guarded,  // rfutex on kernels without the fix: the classic sequence, plus
-            // the unmap guard in every libc-level unmap/remap
+  glibc,       // set pending, unlink, atomic release, wake one, clear pending
+               // (2006-today)
+  vdso,        // 7.2's try-unlock: cmpxchg + kernel-known critical section
+               // (on arm64: the LL/SC sequence a port would use); contended:
+               // FUTEX_WAKE|FUTEX_ROBUST_UNLOCK, one waiter. rfutex's `kernel`
+               // strategy, and a libc of the 7.2 era.
+  guarded,     // rfutex on kernels without the fix: uncontended CAS tid -> 0;
+               // contended FUTEX_WAKE_OP (the kernel stores 0 and wakes every
+               // sleeper); pending cleared after either; the unmap guard in
+               // every libc-level unmap/remap
+  guarded_v1,  // rfutex's earlier guarded release: exchange to 0, clear
+               // pending, then FUTEX_WAKE one (kept to show what it lost)
+  hybrid,      // rfutex with FUTEX_ROBUST_UNLOCK but no vDSO function:
+               // uncontended CAS + clear as `guarded` (guard active),
+               // contended as `vdso`
 };
+inline constexpr protocol all_protocols[] = {protocol::glibc, protocol::vdso, protocol::guarded,
+                                             protocol::guarded_v1, protocol::hybrid};
 
 enum class arch : unsigned char {
   x86_64,  // 64-bit process, 8-byte list_op_pending, vDSO range 0
@@ -41,6 +53,16 @@ enum class remap : unsigned char {
   raw,   // syscall(SYS_mmap, ...): no user-space guard can see it
 };
 
+// handle_futex_death()'s rule for the pending op of a dying thread when the
+// word is not its own (kernel/futex/core.c; docs/model.md, "What the kernel
+// does"). Non-PI only: a PI pending op never gets this wake.
+enum class pending_wake : unsigned char {
+  owner_zero,  // wake one waiter only when the word's owner part is 0
+               // (earlier kernels, e.g. 6.1.176; stable got the new rule in 6.1.183, 6.12.104)
+  no_waiters,  // also when another thread owns it without FUTEX_WAITERS
+               // (7.2; 6.1.183+ and 6.12.104+ by backport)
+};
+
 struct options {
   protocol proto = protocol::vdso;
   arch machine = arch::x86_64;
@@ -48,6 +70,9 @@ struct options {
   std::optional<bool> entry_notes_user_irq;   // empty: what 7.2's entry code does on `machine`
   decider decide = decider::correct;
   remap remapping = remap::libc;
+  // The liveness world (docs/model.md, "No lost wake-up"):
+  pending_wake wake_rule = pending_wake::no_waiters;  // the kernel's exit rule
+  unsigned sleepers = 2;                               // 1 or 2 asleep at the start
 };
 
 // The real 7.2 behaviour of `a` for protocol `p`: fix-up on, the arch's own
@@ -58,16 +83,20 @@ options defaults_for(protocol p, arch a) noexcept;
 // the explicit option if given, else what 7.2 does on o.machine.
 bool entry_notes_user_irq(const options& o) noexcept;
 
-// The unmap guard runs only in rfutex's guarded protocol, and only for
+// The unmap guard runs only where rfutex releases in user space (guarded,
+// guarded_v1, hybrid), and only for
 // remaps that go through the libc.
 constexpr bool guard_active(const options& o) noexcept {
-  return o.proto == protocol::guarded && o.remapping == remap::libc;
+  const bool rfutex_user_release =
+      o.proto == protocol::guarded || o.proto == protocol::guarded_v1 || o.proto == protocol::hybrid;
+  return rfutex_user_release && o.remapping == remap::libc;
 }
 
 std::string_view to_string(protocol p) noexcept;
 std::string_view to_string(arch a) noexcept;
 std::string_view to_string(decider d) noexcept;
 std::string_view to_string(remap r) noexcept;
+std::string_view to_string(pending_wake w) noexcept;
 
 // Parsers for the command line; empty on an unknown name. parse_decider
 // accepts only the names the command line offers (correct, naive).
@@ -75,5 +104,6 @@ std::optional<protocol> parse_protocol(std::string_view s) noexcept;
 std::optional<arch> parse_arch(std::string_view s) noexcept;
 std::optional<decider> parse_decider(std::string_view s) noexcept;
 std::optional<remap> parse_remap(std::string_view s) noexcept;
+std::optional<pending_wake> parse_pending_wake(std::string_view s) noexcept;
 
 }  // namespace rfutex::model

@@ -147,6 +147,7 @@ void emit_arm64_ll_sc(builder& b, module in, std::uint32_t e, std::string_view f
 struct dialect {
   std::string_view set_pending, unlink, clear_pending, call_vdso, check_result, ret;
   std::string_view sys_robust_unlock, sys_wake, jmp_done, exchange, test_waiters;
+  std::string_view load_tid, cas_release, jnz_contended, sys_wake_op;
 };
 
 dialect dialect_of(arch a) {
@@ -162,7 +163,11 @@ dialect dialect_of(arch a) {
               "syscall futex(lock, FUTEX_WAKE, 1)",
               "jmp done",
               "xchg %ecx,(%rdi)         ; release",
-              "test $0x80000000,%ecx; jz clear"};
+              "test $0x80000000,%ecx; jz clear",
+              "mov %esi,%eax            ; tid",
+              "lock cmpxchg %ecx,(%rdi) ; tid -> 0",
+              "jnz contended",
+              "syscall futex(lock, WAKE_OP, INT_MAX, 0, lock, SET 0)"};
     case arch::i386:
       return {"mov %eax,%gs:op_pending  ; = &node",
               "DEQUEUE: walk from head, unlink node",
@@ -174,7 +179,11 @@ dialect dialect_of(arch a) {
               "int $0x80 futex(lock, FUTEX_WAKE, 1)",
               "jmp done",
               "xchg %ecx,(%edi)         ; release",
-              "test $0x80000000,%ecx; jz clear"};
+              "test $0x80000000,%ecx; jz clear",
+              "mov %esi,%eax            ; tid",
+              "lock cmpxchg %ecx,(%edi) ; tid -> 0",
+              "jnz contended",
+              "int $0x80 futex(lock, WAKE_OP, INT_MAX, 0, lock, SET 0)"};
     case arch::arm64:
       return {"str x3, [x2]             ; op_pending = &node",
               "DEQUEUE: *node->prev = node->next",
@@ -186,7 +195,11 @@ dialect dialect_of(arch a) {
               "svc #0 futex(lock, FUTEX_WAKE, 1)",
               "b done",
               "swpl wzr, w4, [x0]       ; release",
-              "tbz w4, #31, clear"};
+              "tbz w4, #31, clear",
+              "mov w4, w1               ; tid",
+              "casl w4, wzr, [x0]       ; tid -> 0",
+              "cmp w4, w1; b.ne contended",
+              "svc #0 futex(lock, WAKE_OP, INT_MAX, 0, lock, SET 0)"};
   }
   return {};
 }
@@ -228,15 +241,12 @@ std::vector<instruction> vdso_program(arch a) {
   return b.finish();
 }
 
-// rfutex on a kernel without the fix: the same try-unlock instructions, but
-// in librfutex (no kernel-known range), the contended path the classic way,
-// and the pending slot cleared by the next instruction. What makes it safe
-// is not in this list: the unmap guard in the other thread's libc remap.
-std::vector<instruction> guarded_program(arch a) {
-  // rfutex's guarded release (src/protocol/lock_protocol.cpp,
-  // release_in_user_space): pending, unlink, an unconditional atomic exchange
-  // to 0, clear pending, and only then FUTEX_WAKE if waiters were queued —
-  // the window between the exchange and the clear is what the guard closes.
+// rfutex's earlier guarded release (release_in_user_space then wake_one):
+// pending, unlink, an unconditional atomic exchange to 0, clear pending, and
+// only then FUTEX_WAKE if waiters were queued. Its safety is not in this
+// list: the unmap guard in the other thread's libc remap closes the window
+// between the exchange and the clear.
+std::vector<instruction> guarded_v1_program(arch a) {
   const dialect d = dialect_of(a);
   builder b(a);
   const module m = module::librfutex;
@@ -247,6 +257,33 @@ std::vector<instruction> guarded_program(arch a) {
   b.add(m, 0x1d, "", d.test_waiters, op::jump_if_no_waiters, "done");
   b.add(m, 0x25, "", d.sys_wake, op::sys_futex_wake);
   b.add(m, 0x27, "done", d.ret, op::done);
+  return b.finish();
+}
+
+// rfutex's user-space releases now (src/protocol/lock_protocol.cpp,
+// finish_release): pending, unlink, CAS tid -> 0 (in no kernel range), clear
+// pending; when the CAS fails (FUTEX_WAITERS set) the kernel releases:
+// `guarded` by FUTEX_WAKE_OP (store 0, wake every sleeper; pending cleared
+// after it returns), `hybrid` by FUTEX_WAKE | FUTEX_ROBUST_UNLOCK (store 0,
+// clear pending). Safe for the same reason as guarded-v1: the unmap guard.
+std::vector<instruction> cas_then_kernel_program(arch a, bool robust_unlock) {
+  const dialect d = dialect_of(a);
+  builder b(a);
+  const module m = module::librfutex;
+  b.add(m, 0x00, "", d.set_pending, op::set_pending);
+  b.add(m, 0x0a, "", d.unlink, op::unlink);
+  b.add(m, 0x10, "", d.load_tid, op::load_tid);
+  b.add(m, 0x12, "", d.cas_release, op::cmpxchg);
+  b.add(m, 0x16, "", d.jnz_contended, op::jump_if_nz, "contended");
+  b.add(m, 0x18, "", d.clear_pending, op::clear_pending);
+  b.add(m, 0x23, "done", d.ret, op::done);
+  if (robust_unlock) {
+    b.add(m, 0x30, "contended", d.sys_robust_unlock, op::sys_robust_unlock);
+  } else {
+    b.add(m, 0x30, "contended", d.sys_wake_op, op::sys_wake_op);
+    b.add(m, 0x32, "", d.clear_pending, op::clear_pending);
+  }
+  b.add(m, 0x3d, "", d.jmp_done, op::jump, "done");
   return b.finish();
 }
 
@@ -273,7 +310,9 @@ program make_program(protocol p, arch a) {
   switch (p) {
     case protocol::glibc: prog.code = glibc_program(a); break;
     case protocol::vdso: prog.code = vdso_program(a); break;
-    case protocol::guarded: prog.code = guarded_program(a); break;
+    case protocol::guarded: prog.code = cas_then_kernel_program(a, false); break;
+    case protocol::guarded_v1: prog.code = guarded_v1_program(a); break;
+    case protocol::hybrid: prog.code = cas_then_kernel_program(a, true); break;
   }
   prog.pending_slot_bytes = a == arch::i386 ? 4 : 8;
   prog.vdso_ranges = vdso_ranges(a);

@@ -39,6 +39,8 @@ enum class op : std::uint8_t {
   sys_futex_wake,       // futex(FUTEX_WAKE): a syscall, no modelled memory effect
   sys_robust_unlock,    // futex(FUTEX_WAKE | FUTEX_ROBUST_UNLOCK [| LIST32]):
                         //   the kernel stores 0 to the word, clears the pending slot
+  sys_wake_op,          // futex(FUTEX_WAKE_OP, SET 0): the kernel stores 0 to the
+                        //   word and wakes every sleeper; pending left alone
   done,                 // the unlock returned to its caller (no further steps)
 };
 

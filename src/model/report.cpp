@@ -30,6 +30,21 @@ std::string options_line(const result& r) {
   return s;
 }
 
+std::string liveness_line(const result& r) {
+  const options& o = r.opts;
+  std::string s = "wake-up world: ";
+  s += std::to_string(o.sleepers);
+  s += o.sleepers == 1 ? " sleeper" : " sleepers";
+  s += ", a fast-path taker; pending-op wake at exit: ";
+  s += to_string(o.wake_rule);
+  s += o.wake_rule == pending_wake::no_waiters ? " (7.2)" : " (before the 6.x stable backport)";
+  return s;
+}
+
+const std::string& initial_of(const result& r, const verdict& v) {
+  return v.what == property::no_lost_wakeup ? r.liveness.initial : r.initial;
+}
+
 void append_trace(std::string& out, const std::string& initial, const std::vector<trace_step>& steps) {
   out += "   0  initial   " + initial + "\n";
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -107,7 +122,11 @@ std::string format_text(const result& r) {
                 unlocker_tid, unlocker_tid, other_tid, other_tid, unlocker_tid);
   out += tids;
   out += "  explored " + std::to_string(r.states) + " states, " + std::to_string(r.transitions) +
-         " transitions in " + milliseconds(r.elapsed_ms) + " ms\n\n";
+         " transitions in " + milliseconds(r.elapsed_ms) + " ms\n";
+  out += "  " + liveness_line(r) + "\n";
+  out += "  explored " + std::to_string(r.liveness.states) + " states, " +
+         std::to_string(r.liveness.transitions) + " transitions in " +
+         milliseconds(r.liveness.elapsed_ms) + " ms\n\n";
   for (const verdict& v : r.properties) {
     std::string name(title(v.what));
     name.resize(18, ' ');
@@ -117,7 +136,7 @@ std::string format_text(const result& r) {
     if (v.holds) continue;
     out += "\nshortest counterexample for \"" + std::string(title(v.what)) + "\" (" +
            std::to_string(v.counterexample.size()) + " steps):\n";
-    append_trace(out, r.initial, v.counterexample);
+    append_trace(out, initial_of(r, v), v.counterexample);
   }
   out += r.all_hold() ? "\nall properties hold\n" : "\nviolation found\n";
   return out;
@@ -139,9 +158,18 @@ std::string format_json(const result& r) {
   append_json_string(out, to_string(o.remapping));
   out += ",\"guard\":";
   out += guard_active(o) ? "true" : "false";
+  out += ",\"pending_wake\":";
+  append_json_string(out, to_string(o.wake_rule));
+  out += ",\"sleepers\":" + std::to_string(o.sleepers);
   out += "},\"states\":" + std::to_string(r.states);
   out += ",\"transitions\":" + std::to_string(r.transitions);
   out += ",\"elapsed_ms\":" + milliseconds(r.elapsed_ms);
+  out += ",\"liveness\":{\"states\":" + std::to_string(r.liveness.states);
+  out += ",\"transitions\":" + std::to_string(r.liveness.transitions);
+  out += ",\"elapsed_ms\":" + milliseconds(r.liveness.elapsed_ms);
+  out += ",\"initial\":";
+  append_json_string(out, r.liveness.initial);
+  out += '}';
   out += ",\"properties\":{";
   for (std::size_t i = 0; i < r.properties.size(); ++i) {
     if (i) out += ',';

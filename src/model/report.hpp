@@ -14,10 +14,12 @@ namespace rfutex::model {
 std::string format_text(const result& r);
 
 // {"protocol", "arch", "options", "states", "transitions", "elapsed_ms",
+//  "liveness": {"states", "transitions", "elapsed_ms", "initial"} (the wake-up world),
 //  "properties": {name: holds}, "all_hold", "counterexample_property",
 //  "counterexample": [steps of the first violated property],
 //  "counterexamples": {name: [steps]} for every violated property}
 // A step: {"step", "actor", "at", "action", "effects": [...], "state"}.
+// "initial" and the top-level counts are the unmap world's.
 // One line, terminated by '\n'.
 std::string format_json(const result& r);
 

@@ -19,7 +19,9 @@ const char* signal_words(signal_kind k) {
   return "";
 }
 
-bool is_syscall(op c) { return c == op::sys_futex_wake || c == op::sys_robust_unlock; }
+bool is_syscall(op c) {
+  return c == op::sys_futex_wake || c == op::sys_robust_unlock || c == op::sys_wake_op;
+}
 
 }  // namespace
 
@@ -159,9 +161,12 @@ void transition_system::exec(state& n, std::uint8_t choice, trace_step* step) co
       say(n.w3 != 0 ? "taken: retry" : "not taken");
       break;
     case op::sys_futex_wake:
-    case op::sys_robust_unlock: {
+    case op::sys_robust_unlock:
+    case op::sys_wake_op: {
       if (i.code == op::sys_robust_unlock)
         kernel_.robust_unlock(n, log);
+      else if (i.code == op::sys_wake_op)
+        kernel_.store_zero_and_wake(n, log);
       else
         say("kernel: wake one waiter");
       n.pc = next;
@@ -265,6 +270,8 @@ bool transition_system::violates(const state& s, property p) noexcept {
       // can have been remapped (the other thread takes it first), so this is
       // "released, handed off, pending not cleared, memory gone".
       return (s.where == mode::handler || s.where == mode::dead) && s.pending && s.mapped == page::file;
+    case property::no_lost_wakeup:
+      return false;  // decided in the wake-up world (liveness.hpp)
   }
   return false;
 }

@@ -45,6 +45,10 @@ struct move {
 
 class transition_system {
  public:
+  using state_type = state;
+  using move_type = move;
+  using state_hash = model::state_hash;
+
   explicit transition_system(const options& o);
   transition_system(const transition_system&) = delete;  // kernel_ points into prog_
   transition_system& operator=(const transition_system&) = delete;
@@ -63,7 +67,8 @@ class transition_system {
   state apply(const state& s, move m, trace_step* step) const;
 
   // Whether `s` violates `p`. The first two are decided by the death
-  // transition; pending_cleared is a predicate of the state itself.
+  // transition; pending_cleared is a predicate of the state itself;
+  // no_lost_wakeup is not a property of this world (false).
   static bool violates(const state& s, property p) noexcept;
 
   // The world in one line, for traces.

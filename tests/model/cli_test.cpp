@@ -55,6 +55,17 @@ TEST_F(ModelCli, OptionsReachTheModel) {
   EXPECT_EQ(run("--protocol vdso --arch x86_64 --no-fixup").status, 1);
   EXPECT_EQ(run("--protocol guarded --arch x86_64 --remap raw").status, 1);
   EXPECT_EQ(run("--protocol guarded --arch x86_64 --remap libc").status, 0);
+  // The wake-up world's options: the exit rule decides glibc's and vdso's
+  // liveness, neither rescues guarded-v1, the new guarded holds under both.
+  EXPECT_EQ(run("--protocol vdso --arch x86_64 --pending-wake no-waiters").status, 0);
+  EXPECT_EQ(run("--protocol vdso --arch x86_64 --pending-wake owner-zero").status, 1);
+  EXPECT_EQ(run("--protocol vdso --arch x86_64 --pending-wake=owner-zero --sleepers 1").status, 0);
+  EXPECT_EQ(run("--protocol guarded-v1 --arch x86_64").status, 1);
+  EXPECT_EQ(run("--protocol guarded --arch x86_64 --pending-wake owner-zero").status, 0);
+  EXPECT_EQ(run("--protocol hybrid --arch x86_64 --pending-wake owner-zero").status, 1);
+  const outcome j = run("--protocol guarded-v1 --arch x86_64 --json");
+  EXPECT_NE(j.out.find("\"no_lost_wakeup\":false"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"counterexamples\":{\"no_lost_wakeup\":[{\"step\":1,"), std::string::npos);
 }
 
 TEST_F(ModelCli, BadArgumentsExitTwo) {
@@ -63,7 +74,12 @@ TEST_F(ModelCli, BadArgumentsExitTwo) {
                            "--protocol vdso --arch x86_64 --decider any-in-range",
                            "--protocol vdso --arch x86_64 --entry-notes-user-irq maybe",
                            "--protocol vdso --arch x86_64 --frobnicate",
-                           "--protocol vdso --protocol glibc --arch x86_64"}) {
+                           "--protocol vdso --protocol glibc --arch x86_64",
+                           "--protocol vdso --arch x86_64 --pending-wake 6.x",
+                           "--protocol vdso --arch x86_64 --pending-wake",
+                           "--protocol vdso --arch x86_64 --sleepers 3",
+                           "--protocol vdso --arch x86_64 --sleepers 0",
+                           "--protocol vdso --arch x86_64 --sleepers 1 --sleepers 2"}) {
     const outcome o = run(args);
     EXPECT_EQ(o.status, 2) << "args: " << args << "\n" << o.out;
     EXPECT_NE(o.out.find("rfutex model:"), std::string::npos) << args;

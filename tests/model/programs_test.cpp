@@ -17,7 +17,7 @@ const cs_range* range_containing(const program& p, std::uint64_t ip) {
 }
 
 TEST(ModelPrograms, EveryProgramIsWellFormed) {
-  for (protocol pr : {protocol::glibc, protocol::vdso, protocol::guarded}) {
+  for (protocol pr : all_protocols) {
     for (arch a : {arch::x86_64, arch::i386, arch::arm64}) {
       const program p = make_program(pr, a);
       SCOPED_TRACE(p.name);
@@ -29,16 +29,17 @@ TEST(ModelPrograms, EveryProgramIsWellFormed) {
         EXPECT_LT(ins.target, p.code.size());
         dones += ins.code == op::done;
         releases += ins.code == op::cmpxchg || ins.code == op::exchange || ins.code == op::stlxr ||
-                    ins.code == op::sys_robust_unlock;
+                    ins.code == op::sys_robust_unlock || ins.code == op::sys_wake_op;
         // Control never falls off the end: the last instruction jumps or ends.
         if (i + 1 == p.code.size()) {
           EXPECT_TRUE(ins.code == op::jump || ins.code == op::done);
         }
       }
       EXPECT_EQ(dones, 1);
-      // glibc and rfutex's guarded release have one release for both paths
-      // (an unconditional exchange); the vDSO sequence one per path.
-      EXPECT_GE(releases, pr == protocol::vdso ? 2 : 1);
+      // glibc and rfutex's earlier guarded release have one release for both
+      // paths (an unconditional exchange); the others one per path.
+      const bool one_release = pr == protocol::glibc || pr == protocol::guarded_v1;
+      EXPECT_GE(releases, one_release ? 1 : 2);
       EXPECT_EQ(p.pending_slot_bytes, a == arch::i386 ? 4u : 8u);
     }
   }
@@ -62,7 +63,7 @@ TEST(ModelPrograms, VdsoRangesPerArch) {
 // The vDSO program's cs_start and cs_success lie in exactly the range whose
 // slot width is the program's; cs_end and everything else lie outside.
 TEST(ModelPrograms, OnlyTheCriticalSectionIsInARange) {
-  for (protocol pr : {protocol::glibc, protocol::vdso, protocol::guarded}) {
+  for (protocol pr : all_protocols) {
     for (arch a : {arch::x86_64, arch::i386, arch::arm64}) {
       const program p = make_program(pr, a);
       SCOPED_TRACE(p.name);

@@ -30,7 +30,7 @@ TEST(ModelReport, TextNamesPropertiesStatesAndTrace) {
 
 TEST(ModelReport, TextOfAHoldingRunHasNoTrace) {
   const std::string t = format_text(check(defaults_for(protocol::vdso, arch::x86_64)));
-  EXPECT_EQ(count(t, "holds\n"), 3u);
+  EXPECT_EQ(count(t, "holds\n"), 4u);
   EXPECT_EQ(t.find("counterexample"), std::string::npos);
   EXPECT_NE(t.find("all properties hold"), std::string::npos);
 }
@@ -40,13 +40,17 @@ TEST(ModelReport, JsonHasTheDocumentedShape) {
   const result r = check(o);
   const std::string j = format_json(r);
   EXPECT_EQ(j.rfind("{\"protocol\":\"vdso\",\"arch\":\"arm64\",\"options\":{\"fixup\":true,"
-                    "\"entry_notes_user_irq\":false,\"decider\":\"correct\",\"remap\":\"libc\",\"guard\":false},",
+                    "\"entry_notes_user_irq\":false,\"decider\":\"correct\",\"remap\":\"libc\",\"guard\":false,"
+                    "\"pending_wake\":\"no-waiters\",\"sleepers\":2},",
                     0),
             0u);
   EXPECT_NE(j.find("\"states\":" + std::to_string(r.states) + ","), std::string::npos);
   EXPECT_NE(j.find("\"elapsed_ms\":"), std::string::npos);
+  EXPECT_NE(j.find(",\"liveness\":{\"states\":" + std::to_string(r.liveness.states) +
+                   ",\"transitions\":" + std::to_string(r.liveness.transitions) + ",\"elapsed_ms\":"),
+            std::string::npos);
   EXPECT_NE(j.find("\"properties\":{\"no_foreign_write\":false,\"no_lost_lock\":true,"
-                   "\"pending_cleared\":false}"),
+                   "\"pending_cleared\":false,\"no_lost_wakeup\":true}"),
             std::string::npos);
   EXPECT_NE(j.find("\"counterexample_property\":\"no_foreign_write\",\"counterexample\":[{\"step\":1,"),
             std::string::npos);

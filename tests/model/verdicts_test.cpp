@@ -1,5 +1,6 @@
-// The expected verdicts of issue 6, one test each: what `rfutex model`
-// must find for each protocol, architecture and kernel behaviour.
+// The expected verdicts, one test each: what `rfutex model` must find for
+// each protocol, architecture and kernel behaviour (safety: the unmap world;
+// no lost wake-up: the wake-up world, docs/model.md).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -161,6 +162,141 @@ TEST(ModelVerdicts, DeciderIgnoringFlagsLosesTheLock) {
   EXPECT_GE(step_of(v.counterexample, "ZF=0"), 0);
   EXPECT_TRUE(mentions(v.counterexample.back(), "LOST LOCK"));
   EXPECT_TRUE(of(r, property::no_foreign_write).holds);
+}
+
+// ---- no lost wake-up (the wake-up world) -----------------------------------
+
+options waking(protocol p, pending_wake rule, unsigned sleepers = 2) {
+  options o = defaults_for(p, arch::x86_64);
+  o.wake_rule = rule;
+  o.sleepers = sleepers;
+  return o;
+}
+
+const verdict& wakeup_of(const result& r) { return of(r, property::no_lost_wakeup); }
+
+// The last state of a lost-wake-up trace: a living sleeper asleep, nothing
+// left to run (the unlocker and the taker done or dead).
+void expect_stranded_sleeper(const verdict& v) {
+  ASSERT_FALSE(v.holds);
+  ASSERT_FALSE(v.counterexample.empty());
+  const std::string& last = v.counterexample.back().after;
+  EXPECT_NE(last.find("=ASLEEP"), std::string::npos) << last;
+  EXPECT_EQ(last.find("rel:"), std::string::npos) << last;
+  EXPECT_EQ(last.find("acq:"), std::string::npos) << last;
+}
+
+// The earlier guarded release loses a wake-up on every kernel: the word is 0,
+// list_op_pending already cleared, and the unlocker dies before FUTEX_WAKE,
+// so the kernel has nothing pointing at the lock. No exit rule helps.
+TEST(ModelVerdicts, GuardedV1LosesAWakeupOnEveryKernel) {
+  for (pending_wake rule : {pending_wake::no_waiters, pending_wake::owner_zero}) {
+    for (unsigned n : {1u, 2u}) {
+      SCOPED_TRACE(std::string(to_string(rule)) + " sleepers=" + std::to_string(n));
+      const result r = check(waking(protocol::guarded_v1, rule, n));
+      const verdict& v = wakeup_of(r);  // r outlives v
+      expect_stranded_sleeper(v);
+      const auto& t = v.counterexample;
+      const int release = step_of(t, "RELEASED");
+      const int kill = step_of(t, "SIGKILL of unlocker");
+      ASSERT_GE(release, 0);
+      ASSERT_GT(kill, release);
+      // 7.2's rule would wake for any word but one owned with waiters: what
+      // it finds is nothing at all. (On the owner-zero rule the shortest run
+      // is the fast-path variant glibc shares; the clear-then-die run is
+      // replayed in liveness_test.cpp for both rules.)
+      if (rule == pending_wake::no_waiters) {
+        EXPECT_TRUE(mentions(t[static_cast<std::size_t>(kill)], "list_op_pending = 0"));
+      }
+      EXPECT_EQ(step_of(t, "FUTEX_WAKE, 1"), -1);  // the wake never ran
+      EXPECT_TRUE(r.properties[0].holds);  // its safety is intact (the guard)
+    }
+  }
+}
+
+// glibc on a kernel with the owner-zero rule: the unlocker releases, a third
+// thread takes the free word through the fast path (no FUTEX_WAITERS), the
+// unlocker dies before its wake: the owner part is not 0, the kernel does
+// not wake, and the taker's release sees no waiters.
+TEST(ModelVerdicts, GlibcLosesAWakeupOnOwnerZeroKernels) {
+  for (unsigned n : {1u, 2u}) {
+    SCOPED_TRACE(n);
+    const result r = check(waking(protocol::glibc, pending_wake::owner_zero, n));
+    const verdict& v = wakeup_of(r);
+    expect_stranded_sleeper(v);
+    const auto& t = v.counterexample;
+    const int taken = step_of(t, "ACQUIRED (no FUTEX_WAITERS)");
+    const int no_wake = step_of(t, "NO WAKE (owner-zero rule)");
+    ASSERT_GE(taken, 0);
+    EXPECT_GT(no_wake, taken);
+  }
+}
+
+// ... while 7.2's rule (and the 6.x stable backport) wakes for a word owned
+// without FUTEX_WAITERS: glibc's order (pending cleared after the wake) then
+// never strands a sleeper.
+TEST(ModelVerdicts, GlibcKeepsItsSleepersOnNoWaitersKernels) {
+  for (unsigned n : {1u, 2u}) {
+    SCOPED_TRACE(n);
+    const result r = check(waking(protocol::glibc, pending_wake::no_waiters, n));
+    EXPECT_TRUE(wakeup_of(r).holds);
+    EXPECT_GT(r.liveness.states, 500u);
+  }
+}
+
+// The new guarded release: the kernel stores 0 and wakes every sleeper in
+// one FUTEX_WAKE_OP, pending cleared after it. Holds under both exit rules.
+TEST(ModelVerdicts, GuardedHoldsOnEveryKernel) {
+  for (pending_wake rule : {pending_wake::no_waiters, pending_wake::owner_zero}) {
+    for (unsigned n : {1u, 2u}) {
+      SCOPED_TRACE(std::string(to_string(rule)) + " sleepers=" + std::to_string(n));
+      const result r = check(waking(protocol::guarded, rule, n));
+      EXPECT_TRUE(r.all_hold());
+      EXPECT_GT(r.liveness.states, 500u);
+    }
+  }
+}
+
+// The kernel strategy (vdso) and hybrid wake ONE waiter in
+// FUTEX_WAKE|FUTEX_ROBUST_UNLOCK. On 7.2's rule a woken waiter that dies
+// after a fast-path taker took the word is passed on by the kernel; on the
+// owner-zero rule it is not: with two sleepers the second is lost.
+TEST(ModelVerdicts, WakeOneReleasesDependOnTheNoWaitersRule) {
+  for (protocol p : {protocol::vdso, protocol::hybrid}) {
+    SCOPED_TRACE(std::string(to_string(p)));
+    EXPECT_TRUE(wakeup_of(check(waking(p, pending_wake::no_waiters, 2))).holds);
+    EXPECT_TRUE(wakeup_of(check(waking(p, pending_wake::no_waiters, 1))).holds);
+    // One sleeper: nobody else can be stranded by the woken one's death.
+    EXPECT_TRUE(wakeup_of(check(waking(p, pending_wake::owner_zero, 1))).holds);
+    const result r = check(waking(p, pending_wake::owner_zero, 2));
+    const verdict& v = wakeup_of(r);
+    expect_stranded_sleeper(v);
+    const auto& t = v.counterexample;
+    const int woken = step_of(t, "sleeper1 woken");
+    const int taken = step_of(t, "ACQUIRED (no FUTEX_WAITERS)");
+    const int kill = step_of(t, "SIGKILL of sleeper1");
+    ASSERT_GE(woken, 0);
+    EXPECT_GT(taken, woken);
+    EXPECT_GT(kill, taken);
+    EXPECT_TRUE(mentions(t[static_cast<std::size_t>(kill)], "NO WAKE (owner-zero rule)"));
+    EXPECT_EQ(step_of(t, "SIGKILL of unlocker"), -1);  // the unlocker did its part
+  }
+}
+
+// The safety verdicts of the rfutex protocols in the unmap world: the
+// guard makes guarded, guarded-v1 and hybrid safe with libc remaps, a raw
+// remap defeats it.
+TEST(ModelVerdicts, RfutexUserSpaceReleasesAreSafeWithTheGuardOnly) {
+  for (protocol p : {protocol::guarded, protocol::guarded_v1, protocol::hybrid}) {
+    for (arch a : {arch::x86_64, arch::i386, arch::arm64}) {
+      SCOPED_TRACE(std::string(to_string(p)) + "/" + std::string(to_string(a)));
+      const result r = check(with(p, a));
+      for (property q : safety_properties) EXPECT_TRUE(of(r, q).holds) << to_string(q);
+      options raw = with(p, a);
+      raw.remapping = remap::raw;
+      expect_release_remap_kill(of(check(raw), property::no_foreign_write));
+    }
+  }
 }
 
 }  // namespace
