@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Several processes increment a counter in shared memory under an rfutex
 // robust mutex; one of them is killed while holding it. The survivors
 // recover the mutex, repair the data, and finish with the exact count.

@@ -1,6 +1,10 @@
-# Installs the build tree into a scratch prefix, then builds examples/ against
-# it twice — through find_package(rfutex) and through pkg-config rfutex.pc —
-# and runs the example. Run by CTest: cmake -DBUILD=... -DSOURCE=... -DWORK=... -P
+# SPDX-License-Identifier: MIT
+# Installs the build tree into a scratch prefix, then builds and runs a C++
+# consumer (examples/) and a C-only consumer (examples/c_consumer) against
+# it, through find_package(rfutex) and through pkg-config rfutex.pc, linked
+# with the static and with the shared library, and a program linked with
+# the guard target rfutex::guard.
+# Run by CTest: cmake -DBUILD=... -DSOURCE=... -DWORK=... -P install_test.cmake
 file(REMOVE_RECURSE ${WORK})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -8,10 +12,65 @@ function(run)
     message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}")
   endif()
   message(STATUS "${out}")
+  set(run_output "${out}" PARENT_SCOPE)
 endfunction()
-run(${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix)
-run(${CMAKE_COMMAND} -S ${SOURCE}/examples -B ${WORK}/cmake -DCMAKE_PREFIX_PATH=${WORK}/prefix)
-run(${CMAKE_COMMAND} --build ${WORK}/cmake)
-run(${WORK}/cmake/crash_safe_counter)
-run(sh -c "PKG_CONFIG_PATH=${WORK}/prefix/lib/pkgconfig c++ ${SOURCE}/examples/crash_safe_counter.cpp $(PKG_CONFIG_PATH=${WORK}/prefix/lib/pkgconfig pkg-config --cflags --libs rfutex) -o ${WORK}/pc_counter")
-run(${WORK}/pc_counter)
+# needs(<binary> <soname> yes|no): whether <binary> loads <soname> at run time.
+function(needs binary soname expected)
+  run(readelf -d ${binary})
+  string(FIND "${run_output}" "[${soname}]" at)
+  if((expected AND at EQUAL -1) OR (NOT expected AND NOT at EQUAL -1))
+    message(FATAL_ERROR "${binary}: NEEDED ${soname} expected ${expected}\n${run_output}")
+  endif()
+endfunction()
+
+set(prefix ${WORK}/prefix)
+run(${CMAKE_COMMAND} --install ${BUILD} --prefix ${prefix})
+foreach(file lib/librfutex.a lib/librfutex.so.0 lib/librfutex-guard.so.0 lib/pkgconfig/rfutex.pc
+             lib/cmake/rfutex/rfutexConfig.cmake include/rfutex/rfutex.h)
+  if(NOT EXISTS ${prefix}/${file})
+    message(FATAL_ERROR "not installed: ${file}")
+  endif()
+endforeach()
+
+# find_package, C++.
+run(${CMAKE_COMMAND} -S ${SOURCE}/examples -B ${WORK}/cxx -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${WORK}/cxx)
+foreach(program crash_safe_counter crash_safe_counter_shared crash_safe_counter_guarded)
+  run(${WORK}/cxx/${program})
+endforeach()
+needs(${WORK}/cxx/crash_safe_counter librfutex.so.0 NO)
+needs(${WORK}/cxx/crash_safe_counter_shared librfutex.so.0 YES)
+needs(${WORK}/cxx/crash_safe_counter_guarded librfutex-guard.so.0 YES)
+
+# find_package, C only.
+run(${CMAKE_COMMAND} -S ${SOURCE}/examples/c_consumer -B ${WORK}/c -DCMAKE_PREFIX_PATH=${prefix}
+    -DCMAKE_C_FLAGS=-Wall\ -Werror)
+run(${CMAKE_COMMAND} --build ${WORK}/c)
+run(${WORK}/c/c_consumer_static)
+run(${WORK}/c/c_consumer_shared)
+needs(${WORK}/c/c_consumer_static librfutex.so.0 NO)
+needs(${WORK}/c/c_consumer_shared librfutex.so.0 YES)
+
+# pkg-config. Cflags are for C and C++ alike (no -std=); the static link takes
+# librfutex.a by name and the C++ runtime from Libs.private.
+set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
+run(pkg-config --cflags rfutex)
+if(run_output MATCHES "-std=")
+  message(FATAL_ERROR "rfutex.pc Cflags name a language standard: ${run_output}")
+endif()
+set(pc "pkg-config --cflags --libs rfutex")
+set(pc_static "pkg-config --cflags --static --libs rfutex | sed 's/-lrfutex\\b/-l:librfutex.a/'")
+set(rpath "-Wl,-rpath,${prefix}/lib")
+set(cxx "c++ -std=c++20 ${SOURCE}/examples/crash_safe_counter.cpp")
+set(c "cc -Wall -Werror ${SOURCE}/examples/c_consumer/c_consumer.c")
+run(sh -c "${cxx} $(${pc}) ${rpath} -o ${WORK}/pc_cxx_shared")
+run(sh -c "${cxx} $(${pc_static}) -o ${WORK}/pc_cxx_static")
+run(sh -c "${c} $(${pc}) ${rpath} -o ${WORK}/pc_c_shared")
+run(sh -c "${c} $(${pc_static}) -o ${WORK}/pc_c_static")
+foreach(program pc_cxx_shared pc_cxx_static pc_c_shared pc_c_static)
+  run(${WORK}/${program})
+endforeach()
+needs(${WORK}/pc_cxx_shared librfutex.so.0 YES)
+needs(${WORK}/pc_c_shared librfutex.so.0 YES)
+needs(${WORK}/pc_cxx_static librfutex.so.0 NO)
+needs(${WORK}/pc_c_static librfutex.so.0 NO)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex — command-line front end: dispatches to one subcommand.
 #include <cstdio>
 #include <cstring>
@@ -32,7 +33,11 @@ void usage(std::FILE* out) {
     if (c.name.substr(0, 2) != "__")
       std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.summary.size()), c.summary.data());
-  std::fprintf(out, "\n`rfutex <command> --help` describes one command.\n");
+  std::fprintf(out,
+               "\n`rfutex <command> --help` describes one command; `rfutex --version` prints the\n"
+               "version. Manual pages: rfutex(1) for this tool, rfutex(7) for the library and\n"
+               "rfutex_mutex(3), rfutex_pi_mutex(3), rfutex_cond(3), rfutex_unmap(3) for its C\n"
+               "interface; README.md and docs/ in the source tree.\n");
 }
 
 }  // namespace
@@ -45,6 +50,10 @@ int main(int argc, char** argv) {
   const std::string_view name = argv[1];
   if (name == "-h" || name == "--help" || name == "help") {
     usage(stdout);
+    return 0;
+  }
+  if (name == "-V" || name == "--version" || name == "version") {
+    std::printf("rfutex %s\n", RFUTEX_VERSION);
     return 0;
   }
   for (const auto& c : commands) {
