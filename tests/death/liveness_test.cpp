@@ -64,6 +64,7 @@ struct arena {
   sleeper_record sleepers[2];
   sleeper_record stepped;        // the traced thread, when it locks
   std::uintptr_t head = 0;       // the traced thread's robust-list head
+  std::uintptr_t node = 0;       // its list node for `m`
   std::uint32_t tid = 0;         // the traced thread's TID
 };
 
@@ -73,7 +74,9 @@ template <class M>
 void prepare_child(arena<M>& a) {
   (void)a.warm_up.lock();
   a.warm_up.unlock();
-  a.head = reinterpret_cast<std::uintptr_t>(rfutex::current_robust_list().head);
+  const auto list = rfutex::current_robust_list();
+  a.head = reinterpret_cast<std::uintptr_t>(list.head);
+  a.node = reinterpret_cast<std::uintptr_t>(&a.m) - static_cast<std::uintptr_t>(list.futex_offset);
   a.tid = static_cast<std::uint32_t>(rfutex::sys::gettid());
 }
 
@@ -99,6 +102,7 @@ std::uintptr_t pending_of(const stepped_child& c, const arena<M>& a) {
 template <class M>
 child_process start_sleeper(arena<M>& a, int i) {
   auto c = child_process::fork([&a, i] {
+    rfutex::test::die_with_parent();
     return rfutex::test::acquire_record_release(a.m, a.sleepers[i], a.turns);
   });
   rfutex::test::await_asleep(a.sleepers[i], word_of(a), hang_limit);
@@ -175,6 +179,7 @@ void kill_unlocker_after(long k, int count, third_party third, kill_tally& tally
   shared<arena<M>> a;
   stepped_child unlocker(
       [&] {
+        rfutex::test::die_with_parent();
         prepare_child(*a);
         (void)a->m.lock();
       },
@@ -274,7 +279,11 @@ void kill_woken_waiter_at_every_instruction() {
     hang_bound alarm(alarm_seconds);
     shared<arena<M>> a;
     ASSERT_EQ(a->m.lock(), lock_status::acquired);
-    stepped_child waiter([&] { prepare_child(*a); },
+    stepped_child waiter(
+        [&] {
+          rfutex::test::die_with_parent();
+          prepare_child(*a);
+        },
                          [&] { (void)rfutex::test::acquire_record_release(a->m, a->stepped, a->turns); });
     // Run the waiter to its futex() entry on the word, then let it sleep.
     for (bool entry = true;; entry = !entry) {
@@ -290,20 +299,16 @@ void kill_woken_waiter_at_every_instruction() {
     a->m.unlock();                             // wakes the waiter (first in the queue)
     ASSERT_TRUE(waiter.await_stop(hang_limit)) << "the waiter was not woken";
     std::optional<lock_status> taken = take_if_free(a->m);
-    for (long i = 0; i < k; ++i) {
-      const bool acquired = (word_value(*a) & rfutex::sys::futex_tid_mask) == a->tid &&
-                            pending_of(waiter, *a) == 0;
-      if (acquired || waiter.at_syscall_instruction() || !waiter.step()) {
-        finished = true;
-        break;
-      }
-    }
-    if (!finished) {
-      // The instant after the k-th instruction may itself be the window's end.
-      finished = ((word_value(*a) & rfutex::sys::futex_tid_mask) == a->tid &&
-                  pending_of(waiter, *a) == 0) ||
-                 waiter.at_syscall_instruction();
-    }
+    // The window ends once the waiter holds the word with its node linked
+    // and `pending` clear, or is about to enter the kernel (to sleep again).
+    const auto window_over = [&] {
+      return ((word_value(*a) & rfutex::sys::futex_tid_mask) == a->tid &&
+              pending_of(waiter, *a) == 0 && (waiter.peek(a->head) & ~std::uintptr_t{1}) == a->node) ||
+             waiter.at_syscall_instruction();
+    };
+    for (long i = 0; i < k && !finished; ++i)
+      if (window_over() || !waiter.step()) finished = true;
+    if (!finished) finished = window_over();  // the instant after the k-th instruction
     waiter.kill();
     if (taken) {
       ++taken_seen;

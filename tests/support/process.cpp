@@ -2,6 +2,7 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -39,6 +40,11 @@ int child_process::wait() {
 }
 
 void child_process::kill(int signal) { ::kill(pid_, signal); }
+
+void die_with_parent() {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    throw std::system_error(errno, std::generic_category(), "prctl(PR_SET_PDEATHSIG)");
+}
 
 bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 bool killed_by(int status, int signal) { return WIFSIGNALED(status) && WTERMSIG(status) == signal; }

@@ -55,6 +55,10 @@ class child_process {
   pid_t pid_;
 };
 
+// Makes the calling (forked) process receive SIGKILL when the thread that
+// forked it ends, so a test that dies on a hang bound leaves no child behind.
+void die_with_parent();
+
 bool exited_with(int status, int code);
 bool killed_by(int status, int signal);
 std::string describe_status(int status);
