@@ -143,12 +143,11 @@ TYPED_TEST(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHel
   const int cmd = call.op & ~(rfutex::sys::futex_flag_private | rfutex::sys::futex_flag_robust_unlock |
                               rfutex::sys::futex_flag_robust_list32);
   constexpr bool pi = rfutex::test::is_pi<TypeParam>;
-  constexpr int futex_op_wake_op = 5;  // FUTEX_WAKE_OP, include/uapi/linux/futex.h
   // A PI lock is handed over by the kernel (FUTEX_UNLOCK_PI); a plain one
   // released and woken by the kernel (FUTEX_WAKE_OP, or FUTEX_WAKE with
   // FUTEX_ROBUST_UNLOCK).
   EXPECT_EQ(cmd, pi ? rfutex::sys::futex_op_unlock_pi
-                    : (this->strategy_ == unlock_strategy::guarded ? futex_op_wake_op
+                    : (this->strategy_ == unlock_strategy::guarded ? rfutex::sys::futex_op_wake_op
                                                                     : rfutex::sys::futex_op_wake));
   if (this->strategy_ == unlock_strategy::kernel || this->strategy_ == unlock_strategy::hybrid) {
     EXPECT_NE(call.op & rfutex::sys::futex_flag_robust_unlock, 0) << "FUTEX_ROBUST_UNLOCK";
