@@ -212,12 +212,12 @@ void kill_unlocker_after(long k, int count, third_party third, kill_tally& tally
 // SIGKILL of the unlocker after each instruction of its contended unlock().
 // A first run steps the whole unlock (and checks the sleepers acquire after
 // it); then a fresh world is killed at every instruction — or, where the
-// unlock is long (sanitizer builds, PI), at the first and last instruction of
+// unlock is long (sanitizer builds), at the first and last instruction of
 // every stretch with one survivors' view, which ends the same way as any
 // instruction inside it.
 template <class M>
 void kill_unlocker_at_every_instruction(int count, third_party third) {
-  constexpr std::size_t every_instruction_up_to = 100;
+  constexpr std::size_t every_instruction_up_to = 300;
   kill_tally tally;
   std::vector<std::vector<std::uintptr_t>> views;
   kill_unlocker_after<M>(max_points, count, third, tally, &views);
