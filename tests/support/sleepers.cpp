@@ -56,28 +56,43 @@ void await_asleep(const sleeper_record& r, const void* word, std::chrono::millis
 
 std::string await_every_sleeper(const std::uint32_t* word, const std::vector<sleeper_record*>& sleepers,
                                 std::chrono::milliseconds bound) {
+  // A wake-up can be in flight for a moment — queued to the sleeper's CPU —
+  // while /proc still shows the sleeper asleep and nothing else changes (seen
+  // under QEMU, where a vCPU may wait long for its turn). The stranded state
+  // must therefore hold, unchanged, for `settle` before it counts: this only
+  // confirms a failure already seen, it never lets a test pass.
+  constexpr auto settle = std::chrono::milliseconds(1000);
   const auto give_up = std::chrono::steady_clock::now() + bound;
+  bool stranded_seen = false;  // in the previous round
+  progress stranded_state{0, 0, 0};
+  std::chrono::steady_clock::time_point stranded_since;
   for (;;) {
     const progress before = read_progress(word, sleepers);
     if (before.done == sleepers.size()) return "";
-    // Every sleeper not done asleep on the word? A woken thread reads as
-    // running, so a wake-up in flight shows here or changes `progress`.
+    // Every sleeper not done asleep on the word? A woken thread that runs
+    // reads as running, or changes `progress`.
     bool all_asleep = true;
     for (const sleeper_record* r : sleepers)
       if (load(r->done) == 0 && !blocked_in_futex_on(static_cast<pid_t>(load(r->pid)),
                                                      static_cast<pid_t>(load(r->tid)), word))
         all_asleep = false;
     const progress after = read_progress(word, sleepers);
+    bool stranded = false;
     if (all_asleep && after == before) {
       const std::uint32_t owner = after.word & sys::futex_tid_mask;
-      const bool owner_can_wake =
-          owner != 0 && std::any_of(sleepers.begin(), sleepers.end(), [&](const sleeper_record* r) {
-            return load(r->done) == 0 && load(r->tid) == owner;
-          });
-      if (!owner_can_wake) return "stranded: " + describe(after, sleepers);
+      stranded = owner == 0 || std::none_of(sleepers.begin(), sleepers.end(), [&](const sleeper_record* r) {
+                   return load(r->done) == 0 && load(r->tid) == owner;
+                 });
     }
-    if (std::chrono::steady_clock::now() > give_up)
-      return "hang bound passed: " + describe(after, sleepers);
+    const auto now = std::chrono::steady_clock::now();
+    if (stranded && (!stranded_seen || !(stranded_state == after))) {
+      stranded_state = after;
+      stranded_since = now;
+    } else if (stranded && now - stranded_since >= settle) {
+      return "stranded: " + describe(after, sleepers);
+    }
+    stranded_seen = stranded;
+    if (now > give_up) return "hang bound passed: " + describe(after, sleepers);
     const timespec pause{0, 50'000};  // polling interval only
     ::nanosleep(&pause, nullptr);
   }

@@ -69,9 +69,10 @@ void await_asleep(const sleeper_record& r, const void* word, std::chrono::millis
 // Waits until every sleeper has acquired and unlocked again; call it once no
 // other thread holds or will take the lock. Returns "" then. Otherwise says
 // why not:
-// - "stranded": every sleeper not done sleeps in futex() on `word`, nothing
-//   changed while that was read, and the word is free or held by a thread
-//   that is not one of them — no one is left who could wake them;
+// - "stranded": every sleeper not done sleeps in futex() on `word`, and the
+//   word is free or held by a thread that is not one of them — no one is left
+//   who could wake them — and that state stayed unchanged for a second (a
+//   wake-up already issued may not show in /proc at once);
 // - "hang bound": not all done within `bound` (should the rule above miss a
 //   case).
 std::string await_every_sleeper(const std::uint32_t* word, const std::vector<sleeper_record*>& sleepers,
