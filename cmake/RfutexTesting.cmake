@@ -1,13 +1,15 @@
 # Test registration shared by every test folder.
 #
-#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...])
+#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...]
+#                    [TIMEOUT <seconds>])
 #
 # Builds one GoogleTest binary and registers its tests with CTest once per
 # unlock strategy: each run sets RFUTEX_UNLOCK=<s> and prefixes the test names
 # with "<s>/". By default: guarded, hybrid and kernel (where the kernel lacks
 # one, its tests skip and say why: on 6.18 only guarded runs; Linux 7.2 on x86
 # runs all three). The strategy "any" registers the tests once, without the
-# variable (for tests that do not depend on the unlock path).
+# variable (for tests that do not depend on the unlock path). TIMEOUT is
+# CTest's per-test bound (default 120 s): hang-prone tests give a short one.
 #
 # Every (strategy, binary) pair is also appended to the VM manifest
 # ${CMAKE_BINARY_DIR}/vm-tests.txt (written by rfutex_write_vm_manifest()),
@@ -16,7 +18,10 @@
 include(GoogleTest)
 
 function(rfutex_add_gtest target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
   if(NOT ARG_STRATEGIES)
     set(ARG_STRATEGIES guarded hybrid kernel)
   endif()
@@ -29,12 +34,12 @@ function(rfutex_add_gtest target)
     if(NOT CMAKE_CROSSCOMPILING)
       if(strategy STREQUAL "any")
         gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
-                             PROPERTIES TIMEOUT 120 LABELS host)
+                             PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS host)
       else()
         gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
                              TEST_PREFIX "${strategy}/"
                              PROPERTIES ENVIRONMENT "RFUTEX_UNLOCK=${strategy}"
-                                        TIMEOUT 120 LABELS host)
+                                        TIMEOUT ${ARG_TIMEOUT} LABELS host)
       endif()
     endif()
     set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_TESTS

@@ -7,7 +7,11 @@
 //   futex(FUTEX_WAKE | FUTEX_ROBUST_UNLOCK) and clear when it returns — the
 //   kernel cleared it;
 // - guarded strategy: the window exists in user space (word free, `pending`
-//   set), and the wake is a plain FUTEX_WAKE after `pending` was cleared.
+//   set). Contended, the word is released by one futex(FUTEX_WAKE_OP): the
+//   kernel stores 0 and wakes every sleeper under its own lock, so no
+//   instant has the word free while a sleeper still relies on a wake not yet
+//   issued; `pending` is still set during that call (a death before it is
+//   an owner death) and cleared after it, in the window the guard closes.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -139,9 +143,11 @@ TYPED_TEST(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHel
   const int cmd = call.op & ~(rfutex::sys::futex_flag_private | rfutex::sys::futex_flag_robust_unlock |
                               rfutex::sys::futex_flag_robust_list32);
   constexpr bool pi = rfutex::test::is_pi<TypeParam>;
-  // A PI lock is handed over by the kernel (FUTEX_UNLOCK_PI); a plain one woken.
+  // A PI lock is handed over by the kernel (FUTEX_UNLOCK_PI); a plain one
+  // released and woken by the kernel (FUTEX_WAKE_OP, or FUTEX_WAKE with
+  // FUTEX_ROBUST_UNLOCK).
   EXPECT_EQ(cmd, pi ? rfutex::sys::futex_op_unlock_pi
-                    : (this->strategy_ == unlock_strategy::guarded ? rfutex::sys::futex_op_wake_bitset
+                    : (this->strategy_ == unlock_strategy::guarded ? rfutex::sys::futex_op_wake_op
                                                                     : rfutex::sys::futex_op_wake));
   if (this->strategy_ == unlock_strategy::kernel || this->strategy_ == unlock_strategy::hybrid) {
     EXPECT_NE(call.op & rfutex::sys::futex_flag_robust_unlock, 0) << "FUTEX_ROBUST_UNLOCK";
@@ -157,9 +163,14 @@ TYPED_TEST(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHel
     EXPECT_NE(call.pending_at_exit, 0u) << "the kernel did not clear it";
     EXPECT_NE(call.word_at_exit & rfutex::sys::futex_tid_mask, a->tid) << "handed over";
   } else {
+    // One syscall stores 0 and wakes; `pending` stays set across it, so a
+    // death before it leaves the kernel an owner death to hand over.
     EXPECT_EQ(call.op & rfutex::sys::futex_flag_robust_unlock, 0);
-    EXPECT_EQ(call.pending_at_entry, 0u) << "cleared in user space before the wake";
-    EXPECT_NE(call.word_at_entry & rfutex::sys::futex_tid_mask, a->tid) << "released before the wake";
+    EXPECT_EQ(call.word_at_entry & rfutex::sys::futex_tid_mask, a->tid) << "still held at entry";
+    EXPECT_NE(call.word_at_entry & rfutex::sys::futex_waiters, 0u) << "the waiter announced itself";
+    EXPECT_NE(call.pending_at_entry, 0u) << "pending still set when entering the kernel";
+    EXPECT_NE(call.pending_at_exit, 0u) << "the kernel did not clear it";
+    EXPECT_NE(call.word_at_exit & rfutex::sys::futex_tid_mask, a->tid) << "the kernel released it";
   }
 }
 

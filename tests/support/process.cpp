@@ -2,6 +2,7 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 
 #include "linux/futex.hpp"
@@ -39,6 +41,11 @@ int child_process::wait() {
 
 void child_process::kill(int signal) { ::kill(pid_, signal); }
 
+void die_with_parent() {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    throw std::system_error(errno, std::generic_category(), "prctl(PR_SET_PDEATHSIG)");
+}
+
 bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 bool killed_by(int status, int signal) { return WIFSIGNALED(status) && WTERMSIG(status) == signal; }
 
@@ -65,23 +72,32 @@ bool event::is_set() const noexcept {
              .load(std::memory_order_acquire) != 0;
 }
 
-void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word) {
+bool blocked_in_futex_on(pid_t pid, pid_t tid, const void* word) {
   const std::string path =
       "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/syscall";
-  for (;;) {
-    std::ifstream in(path);
-    long nr = -1;
-    std::string arg0;
-    if (in >> nr >> arg0) {
-      const auto address = std::stoull(arg0, nullptr, 16);
-      if ((nr == SYS_futex
+  std::ifstream in(path);
+  long nr = -1;
+  std::string arg0;
+  if (!(in >> nr >> arg0)) return false;
+  const auto address = std::stoull(arg0, nullptr, 16);
+  return (nr == SYS_futex
 #ifdef SYS_futex_time64
-           || nr == SYS_futex_time64
+          || nr == SYS_futex_time64
 #endif
-           ) &&
-          address == reinterpret_cast<std::uintptr_t>(word))
-        return;
-    }
+          ) &&
+         address == reinterpret_cast<std::uintptr_t>(word);
+}
+
+void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word) {
+  while (!blocked_in_futex_on(pid, tid, word)) sched_yield();
+}
+
+void await_blocked_on(pid_t pid, pid_t tid, const void* word, std::chrono::milliseconds bound) {
+  const auto give_up = std::chrono::steady_clock::now() + bound;
+  while (!blocked_in_futex_on(pid, tid, word)) {
+    if (std::chrono::steady_clock::now() > give_up)
+      throw std::runtime_error("thread " + std::to_string(tid) +
+                               " did not go to sleep on the lock within the hang bound");
     sched_yield();
   }
 }

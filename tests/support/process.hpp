@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -53,6 +54,10 @@ class child_process {
   [[noreturn]] static void throw_errno(const char* what);
   pid_t pid_;
 };
+
+// Makes the calling (forked) process receive SIGKILL when the thread that
+// forked it ends, so a test that dies on a hang bound leaves no child behind.
+void die_with_parent();
 
 bool exited_with(int status, int code);
 bool killed_by(int status, int signal);
@@ -110,5 +115,14 @@ std::string build_tree_path(const std::string& relative);
 // Blocks until thread `tid` of process `pid` sleeps in futex() on `word`
 // (read from /proc/<pid>/task/<tid>/syscall). Deterministic: no timing.
 void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word);
+
+// One reading of /proc/<pid>/task/<tid>/syscall: true when the thread sleeps
+// in futex() on `word` (a woken thread reads as running, never as blocked).
+bool blocked_in_futex_on(pid_t pid, pid_t tid, const void* word);
+
+// As wait_until_blocked_on(), throwing std::runtime_error when the thread
+// has not gone to sleep within `bound` (a hang bound: it ended or never
+// blocked), so a regression fails fast.
+void await_blocked_on(pid_t pid, pid_t tid, const void* word, std::chrono::milliseconds bound);
 
 }  // namespace rfutex::test

@@ -5,12 +5,14 @@
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <system_error>
 
 namespace rfutex::test {
@@ -70,12 +72,47 @@ bool stepped_child::resume(int request) {
   if (ptrace_call(request, pid_, 0, 0) != 0) fail("ptrace resume");
   int status = 0;
   if (::waitpid(pid_, &status, 0) != pid_) fail("waitpid");
+  return note_stop(status);
+}
+
+bool stepped_child::note_stop(int status) {
   ++steps_;
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
     exited_ = true;
     return false;
   }
   return std::atomic_ref<std::uint32_t>(*done_).load(std::memory_order_acquire) == 0;
+}
+
+void stepped_child::let_run_to_next_syscall_stop() {
+  if (exited_) throw std::runtime_error("stepped child already exited");
+  if (ptrace_call(PTRACE_SYSCALL, pid_, 0, 0) != 0) fail("ptrace resume");
+}
+
+bool stepped_child::await_stop(std::chrono::milliseconds bound) {
+  const auto give_up = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) return note_stop(status);
+    if (r < 0 && errno != EINTR) fail("waitpid");
+    if (std::chrono::steady_clock::now() > give_up)
+      throw std::runtime_error("stepped child did not stop within the hang bound");
+    const timespec pause{0, 50'000};  // polling interval only
+    ::nanosleep(&pause, nullptr);
+  }
+}
+
+std::uint8_t stepped_child::peek_byte(std::uintptr_t address) const {
+  const std::uintptr_t aligned = address & ~(sizeof(long) - 1);
+  return static_cast<std::uint8_t>(peek(aligned) >> (8 * (address - aligned)));
+}
+
+bool stepped_child::at_syscall_instruction() const {
+  const std::uintptr_t ip = regs().ip;
+  const std::uint8_t b0 = peek_byte(ip);
+  const std::uint8_t b1 = peek_byte(ip + 1);
+  return (b0 == 0x0f && (b1 == 0x05 || b1 == 0x34)) || (b0 == 0xcd && b1 == 0x80);
 }
 
 bool stepped_child::step() { return resume(PTRACE_SINGLESTEP); }
@@ -86,10 +123,10 @@ registers stepped_child::regs() const {
   if (ptrace_call(PTRACE_GETREGS, pid_, 0, reinterpret_cast<std::uintptr_t>(&r)) != 0)
     fail("PTRACE_GETREGS");
 #if defined(__x86_64__)
-  return {r.rip, r.orig_rax, r.rsi};
+  return {r.rip, r.orig_rax, r.rdi, r.rsi};
 #else
   return {static_cast<std::uintptr_t>(r.eip), static_cast<std::uintptr_t>(r.orig_eax),
-          static_cast<std::uintptr_t>(r.ecx)};
+          static_cast<std::uintptr_t>(r.ebx), static_cast<std::uintptr_t>(r.ecx)};
 #endif
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 
 namespace rfutex::test {
@@ -13,6 +14,7 @@ namespace rfutex::test {
 struct registers {
   std::uintptr_t ip;
   std::uintptr_t syscall_nr;  // orig_rax / orig_eax: the number, at a syscall stop
+  std::uintptr_t arg0;        // 1st syscall argument: rdi / ebx (the futex address)
   std::uintptr_t arg1;        // 2nd syscall argument: rsi / ecx (the futex op)
 };
 
@@ -31,6 +33,15 @@ class stepped_child {
   bool step();
   // Resumes until the next syscall entry or exit (PTRACE_SYSCALL). False as step().
   bool to_next_syscall_stop();
+  // The same in two halves, for a syscall that blocks: let_run_to_next_syscall_stop()
+  // resumes and returns at once (the child may then sleep in the kernel);
+  // await_stop() waits for the stop, throwing std::runtime_error when none
+  // comes within `bound` (a hang bound, not a timing assumption).
+  void let_run_to_next_syscall_stop();
+  bool await_stop(std::chrono::milliseconds bound);
+  // True when the next instruction enters the kernel (syscall, sysenter,
+  // int 0x80): stepping it may block.
+  bool at_syscall_instruction() const;
 
   registers regs() const;
   std::uintptr_t peek(std::uintptr_t address) const;  // a word of the child's memory
@@ -42,6 +53,8 @@ class stepped_child {
 
  private:
   bool resume(int request);
+  bool note_stop(int status);
+  std::uint8_t peek_byte(std::uintptr_t address) const;
   pid_t pid_ = 0;
   bool exited_ = false;
   long steps_ = 0;

@@ -2,14 +2,18 @@
 // standard lock adaptors.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "linux/robust_list.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "mutex_types.hpp"
 #include "errors.hpp"
+#include "sleepers.hpp"
 #include "strategy_fixture.hpp"
 
 namespace {
@@ -99,9 +103,11 @@ TYPED_TEST(RobustMutex, WorksWithStandardLockAdaptors) {
 }
 
 // N threads of one process increment a counter under the mutex: the count is
-// exact, so no two threads ever held it at once and no wake-up was lost (a
-// lost wake-up hangs the test).
+// exact, so no two threads ever held it at once. Lost wake-ups are checked
+// deterministically by OneUnlockLetsTwoSleepingThreadsAcquireInTurn; should
+// one happen here under load, the alarm ends the hang within seconds.
 TYPED_TEST(RobustMutex, ThreadsContendingGetMutualExclusion) {
+  rfutex::test::hang_bound alarm(25);
   TypeParam m;
   long counter = 0;
   constexpr int threads = 4, rounds = 20000;
@@ -116,6 +122,40 @@ TYPED_TEST(RobustMutex, ThreadsContendingGetMutualExclusion) {
   for (auto& th : pool) th.join();
   EXPECT_EQ(counter, long{threads} * rounds);
   EXPECT_EQ(m.owner(), 0);
+}
+
+// With the mutex held and two threads confirmed asleep on it (/proc), one
+// unlock lets both acquire in turn: whoever is woken first must leave
+// FUTEX_WAITERS in the word (or the unlock must have woken both), or the
+// second sleeps for ever on a free mutex — recognised from the word and
+// /proc, not by waiting.
+TYPED_TEST(RobustMutex, OneUnlockLetsTwoSleepingThreadsAcquireInTurn) {
+  struct world {
+    TypeParam m;
+    rfutex::test::turn_counter turns;
+    rfutex::test::sleeper_record sleepers[2];
+  };
+  rfutex::test::hang_bound alarm(20);
+  // Leaked when a sleeper is stranded: its thread still sleeps on it.
+  auto* w = new world;
+  ASSERT_EQ(w->m.lock(), lock_status::acquired);
+  std::vector<std::thread> pool;
+  for (auto& r : w->sleepers) {
+    pool.emplace_back([w, &r] { (void)rfutex::test::acquire_record_release(w->m, r, w->turns); });
+    rfutex::test::await_asleep(r, &w->m, std::chrono::seconds(5));
+  }
+  w->m.unlock();
+  const std::vector<rfutex::test::sleeper_record*> records{&w->sleepers[0], &w->sleepers[1]};
+  const std::string verdict = rfutex::test::await_every_sleeper(
+      reinterpret_cast<std::uint32_t*>(&w->m), records, std::chrono::seconds(5));
+  if (!verdict.empty()) {
+    for (auto& t : pool) t.detach();  // asleep for good; the process ends them
+    FAIL() << verdict;
+  }
+  for (auto& t : pool) t.join();
+  EXPECT_TRUE(rfutex::test::took_distinct_turns(records));
+  EXPECT_EQ(w->m.owner(), 0);
+  delete w;
 }
 
 }  // namespace
