@@ -1,6 +1,7 @@
 # Test registration shared by every test folder.
 #
-#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...])
+#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...]
+#                    [TIMEOUT <seconds>])
 #
 # Builds one GoogleTest binary and registers its tests with CTest once per
 # unlock strategy: each run sets RFUTEX_UNLOCK=<s> and prefixes the test names
@@ -9,16 +10,28 @@
 # runs all three). The strategy "any" registers the tests once, without the
 # variable (for tests that do not depend on the unlock path).
 #
+# Each test gets a CTest TIMEOUT of RFUTEX_TEST_TIMEOUT seconds (25 by
+# default): a test that hangs on a regression (a lost wake-up, a lock never
+# released) fails within that bound. Every test of the suite takes well
+# under a second unloaded. A binary whose tests need longer passes TIMEOUT
+# and says why next to it. Tests that can block also bound themselves
+# (alarm()), usually well below this.
+#
 # Every (strategy, binary) pair is also appended to the VM manifest
 # ${CMAKE_BINARY_DIR}/vm-tests.txt (written by rfutex_write_vm_manifest()),
 # one line each:  <strategy> <binary path relative to the build tree>
 # The VM runner packs these binaries and runs each line inside the guest.
 include(GoogleTest)
 
+set(RFUTEX_TEST_TIMEOUT 25 CACHE STRING "CTest TIMEOUT (seconds) of each rfutex test")
+
 function(rfutex_add_gtest target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;STRATEGIES;LIBS" ${ARGN})
   if(NOT ARG_STRATEGIES)
     set(ARG_STRATEGIES guarded hybrid kernel)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT ${RFUTEX_TEST_TIMEOUT})
   endif()
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE rfutex_test_support ${ARG_LIBS} rfutex_warnings)
@@ -29,12 +42,12 @@ function(rfutex_add_gtest target)
     if(NOT CMAKE_CROSSCOMPILING)
       if(strategy STREQUAL "any")
         gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
-                             PROPERTIES TIMEOUT 120 LABELS host)
+                             PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS host)
       else()
         gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
                              TEST_PREFIX "${strategy}/"
                              PROPERTIES ENVIRONMENT "RFUTEX_UNLOCK=${strategy}"
-                                        TIMEOUT 120 LABELS host)
+                                        TIMEOUT ${ARG_TIMEOUT} LABELS host)
       endif()
     endif()
     set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_TESTS

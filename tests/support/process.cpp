@@ -65,25 +65,24 @@ bool event::is_set() const noexcept {
              .load(std::memory_order_acquire) != 0;
 }
 
-void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word) {
+bool is_blocked_on(pid_t pid, pid_t tid, const void* word) {
   const std::string path =
       "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/syscall";
-  for (;;) {
-    std::ifstream in(path);
-    long nr = -1;
-    std::string arg0;
-    if (in >> nr >> arg0) {
-      const auto address = std::stoull(arg0, nullptr, 16);
-      if ((nr == SYS_futex
+  std::ifstream in(path);
+  long nr = -1;
+  std::string arg0;
+  if (!(in >> nr >> arg0)) return false;  // "running", or the thread is gone
+  const auto address = std::stoull(arg0, nullptr, 16);
+  return (nr == SYS_futex
 #ifdef SYS_futex_time64
-           || nr == SYS_futex_time64
+          || nr == SYS_futex_time64
 #endif
-           ) &&
-          address == reinterpret_cast<std::uintptr_t>(word))
-        return;
-    }
-    sched_yield();
-  }
+          ) &&
+         address == reinterpret_cast<std::uintptr_t>(word);
+}
+
+void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word) {
+  while (!is_blocked_on(pid, tid, word)) sched_yield();
 }
 
 }  // namespace rfutex::test

@@ -110,5 +110,8 @@ std::string build_tree_path(const std::string& relative);
 // Blocks until thread `tid` of process `pid` sleeps in futex() on `word`
 // (read from /proc/<pid>/task/<tid>/syscall). Deterministic: no timing.
 void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word);
+// One look at the same: true when thread `tid` of process `pid` is stopped or
+// asleep in futex() on `word` right now.
+bool is_blocked_on(pid_t pid, pid_t tid, const void* word);
 
 }  // namespace rfutex::test
