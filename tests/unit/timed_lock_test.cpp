@@ -116,8 +116,14 @@ struct attempt_thread {
 TYPED_TEST(TimedLock, AUserDefinedClockIsPolledAndNeverReturnsEarly) {
   alarm(20);
   TypeParam m;
-  const auto start = offset_clock::now();
-  EXPECT_EQ(attempt_while_held(m, [&] { return m.try_lock_until(start + 20ms); }),
+  // The deadline is taken on the attempting thread, just before the call:
+  // one already passed when the call begins would be a try_lock (busy).
+  offset_clock::time_point start{};
+  EXPECT_EQ(attempt_while_held(m,
+                               [&] {
+                                 start = offset_clock::now();
+                                 return m.try_lock_until(start + 20ms);
+                               }),
             try_status::timed_out);
   EXPECT_GE(offset_clock::now() - start, 20ms) << "never returns early";
   alarm(0);
