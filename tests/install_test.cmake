@@ -6,8 +6,14 @@
 # the guard target rfutex::guard.
 # Run by CTest: cmake -DBUILD=... -DSOURCE=... -DWORK=... -P install_test.cmake
 file(REMOVE_RECURSE ${WORK})
+# run(): a step that must succeed. The steps that build have no bound of
+# their own (the test's TIMEOUT covers them: compile time depends on load);
+# the example program runs in a tenth of a second, so its runs are cut at
+# 10 s (RUN_TIMEOUT): a library regression that hangs it fails fast.
+set(RUN_TIMEOUT)
 function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out
+                  ${RUN_TIMEOUT})
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}")
   endif()
@@ -35,9 +41,11 @@ endforeach()
 # find_package, C++.
 run(${CMAKE_COMMAND} -S ${SOURCE}/examples -B ${WORK}/cxx -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK}/cxx)
+set(RUN_TIMEOUT TIMEOUT 10)  # a consumer that hangs fails fast
 foreach(program crash_safe_counter crash_safe_counter_shared crash_safe_counter_guarded)
   run(${WORK}/cxx/${program})
 endforeach()
+set(RUN_TIMEOUT)
 needs(${WORK}/cxx/crash_safe_counter librfutex.so.0 NO)
 needs(${WORK}/cxx/crash_safe_counter_shared librfutex.so.0 YES)
 needs(${WORK}/cxx/crash_safe_counter_guarded librfutex-guard.so.0 YES)
@@ -46,8 +54,10 @@ needs(${WORK}/cxx/crash_safe_counter_guarded librfutex-guard.so.0 YES)
 run(${CMAKE_COMMAND} -S ${SOURCE}/examples/c_consumer -B ${WORK}/c -DCMAKE_PREFIX_PATH=${prefix}
     -DCMAKE_C_FLAGS=-Wall\ -Werror)
 run(${CMAKE_COMMAND} --build ${WORK}/c)
+set(RUN_TIMEOUT TIMEOUT 10)
 run(${WORK}/c/c_consumer_static)
 run(${WORK}/c/c_consumer_shared)
+set(RUN_TIMEOUT)
 needs(${WORK}/c/c_consumer_static librfutex.so.0 NO)
 needs(${WORK}/c/c_consumer_shared librfutex.so.0 YES)
 
@@ -67,9 +77,11 @@ run(sh -c "${cxx} $(${pc}) ${rpath} -o ${WORK}/pc_cxx_shared")
 run(sh -c "${cxx} $(${pc_static}) -o ${WORK}/pc_cxx_static")
 run(sh -c "${c} $(${pc}) ${rpath} -o ${WORK}/pc_c_shared")
 run(sh -c "${c} $(${pc_static}) -o ${WORK}/pc_c_static")
+set(RUN_TIMEOUT TIMEOUT 10)
 foreach(program pc_cxx_shared pc_cxx_static pc_c_shared pc_c_static)
   run(${WORK}/${program})
 endforeach()
+set(RUN_TIMEOUT)
 needs(${WORK}/pc_cxx_shared librfutex.so.0 YES)
 needs(${WORK}/pc_c_shared librfutex.so.0 YES)
 needs(${WORK}/pc_cxx_static librfutex.so.0 NO)

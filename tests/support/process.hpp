@@ -115,9 +115,9 @@ std::string build_tree_path(const std::string& relative);
 // Blocks until thread `tid` of process `pid` sleeps in futex() on `word`
 // (read from /proc/<pid>/task/<tid>/syscall). Deterministic: no timing.
 void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word);
-
-// One reading of /proc/<pid>/task/<tid>/syscall: true when the thread sleeps
-// in futex() on `word` (a woken thread reads as running, never as blocked).
+// One reading of /proc/<pid>/task/<tid>/syscall: true when the thread is
+// stopped or asleep in futex() on `word` right now (a woken thread reads as
+// running, never as blocked).
 bool blocked_in_futex_on(pid_t pid, pid_t tid, const void* word);
 
 // As wait_until_blocked_on(), throwing std::runtime_error when the thread
