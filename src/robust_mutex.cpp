@@ -60,7 +60,11 @@ try_status finish_acquire(detail::lock_storage& s, protocol::thread_state& me,
     protocol::release(&s.word, me, kind, INT_MAX);
     fail(ENOTRECOVERABLE, kind, op);
   }
-  if (outcome == acquire_outcome::owner_died) {
+  // Inconsistent without OWNER_DIED in the word: a holder that acquired with
+  // owner_died gave the lock back unrepaired without unlocking it for good
+  // (robust_shared_mutex's writer, when it cannot wait for the readers).
+  if (outcome == acquire_outcome::owner_died ||
+      state_of(s).load(std::memory_order_relaxed) == state_inconsistent) {
     // relaxed: published to the next holder by our release of the word.
     state_of(s).store(state_inconsistent, std::memory_order_relaxed);
     return try_status::owner_died;
@@ -123,9 +127,11 @@ template <detail::lock_kind Kind>
 
 template <detail::lock_kind Kind>
 [[gnu::noinline]] lock_status basic_robust_mutex<Kind>::lock_taken_but_not_consistent() {
-  finish_acquire(storage_, protocol::tls_thread_state, Kind, protocol::acquire_outcome::acquired,
-                 "lock");  // not recoverable: lets go and throws
-  return lock_status::acquired;
+  // not recoverable: lets go and throws; inconsistent: owner_died.
+  return finish_acquire(storage_, protocol::tls_thread_state, Kind,
+                        protocol::acquire_outcome::acquired, "lock") == try_status::owner_died
+             ? lock_status::owner_died
+             : lock_status::acquired;
 }
 
 template <detail::lock_kind Kind>

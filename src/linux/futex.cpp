@@ -45,6 +45,14 @@ long futex_wake(std::uint32_t* word, int count, std::uint32_t bitset) noexcept {
                bitset);
 }
 
+long futex_store_zero_and_wake(std::uint32_t* word, int count) noexcept {
+  // FUTEX_OP(FUTEX_OP_SET, 0, FUTEX_OP_CMP_EQ, 0) encodes as 0; nr_wake2 = 0:
+  // the comparison's second wake-up never wakes anyone.
+  constexpr std::uint32_t set_zero = 0;
+  return futex(word, futex_op_wake_op, static_cast<std::uint32_t>(count),
+               /*nr_wake2=*/nullptr, word, set_zero);
+}
+
 long futex_lock_pi(std::uint32_t* word, const kernel_timespec* deadline,
                    futex_clock clock) noexcept {
   // LOCK_PI2 measures its deadline on CLOCK_MONOTONIC unless told REALTIME;

@@ -19,6 +19,7 @@ inline constexpr std::uint32_t futex_tid_mask = 0x3fffffffu;
 // in Linux 7.2; older kernels answer ENOSYS for any op that carries them.
 inline constexpr int futex_op_wait = 0;
 inline constexpr int futex_op_wake = 1;
+inline constexpr int futex_op_wake_op = 5;
 inline constexpr int futex_op_lock_pi = 6;
 inline constexpr int futex_op_unlock_pi = 7;
 inline constexpr int futex_op_trylock_pi = 8;
@@ -60,6 +61,12 @@ long futex_wait(std::uint32_t* word, std::uint32_t expected, const kernel_timesp
 // Wakes up to `count` waiters whose bitset intersects `bitset`; returns how many.
 long futex_wake(std::uint32_t* word, int count,
                 std::uint32_t bitset = futex_bitset_match_any) noexcept;
+
+// FUTEX_WAKE_OP with *word as its own second futex and the operation
+// "set 0": the kernel stores 0 to *word and then wakes up to `count` waiters
+// of it, in one call under the futex's hash-bucket lock. Returns how many it
+// woke; on failure (-errno) *word is unchanged.
+long futex_store_zero_and_wake(std::uint32_t* word, int count) noexcept;
 
 // PI lock/unlock. lock_pi2 honours `clock` for its absolute deadline.
 long futex_lock_pi(std::uint32_t* word, const kernel_timespec* deadline,

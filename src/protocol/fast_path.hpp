@@ -63,12 +63,12 @@ inline bool acquire_fast(std::uint32_t* word, const thread_state& me, lock_kind 
   return true;
 }
 
-// Releases a word the caller holds (it checked), waking a waiter if one is
-// queued. Completes the release in every case.
-inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind) {
+// Releases a word the caller holds (it checked), waking waiters if any are
+// queued (`wake_count` as for release()). Completes the release in every case.
+inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count = 1) {
   const list_host h = me.host;
   if (__builtin_expect(!h.common_layout, 0)) {
-    release(word, me, kind, 1);
+    release(word, me, kind, wake_count);
     return;
   }
   const bool pi = kind == lock_kind::priority_inheritance;
@@ -80,16 +80,11 @@ inline void release_fast(std::uint32_t* word, thread_state& me, lock_kind kind) 
   if (me.strategy == unlock_strategy::kernel) {
     // Out of line (a tail call): the vDSO call would otherwise give this
     // function a stack frame on every strategy's path.
-    finish_release(word, me, kind, 1);
-    return;
-  }
-  if (me.strategy == unlock_strategy::guarded && !pi) {
-    if (__builtin_expect((release_in_user_space(w, h) & sys::futex_waiters) != 0, 0))
-      wake_one(word);
+    finish_release(word, me, kind, wake_count);
     return;
   }
   if (__builtin_expect(release_uncontended(w, tid, h), 1)) return;
-  finish_release(word, me, kind, 1);  // waiters queued
+  finish_release(word, me, kind, wake_count);  // waiters queued: the kernel wakes them
 }
 
 }  // namespace rfutex::protocol

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <system_error>
 
 #include "fast_path.hpp"
@@ -116,6 +117,47 @@ acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
   }
 }
 
+acquire_outcome await_free(std::uint32_t* word, thread_state& me, wait_policy policy,
+                           const deadline* until) {
+  std::atomic_ref<std::uint32_t> w(*word);
+  // acquire: what the last owner wrote before its release is visible to
+  // the caller once it sees the word free.
+  std::uint32_t v = w.load(std::memory_order_acquire);
+  if ((v & futex_tid_mask) == 0) return acquire_outcome::acquired;
+  if (policy == wait_policy::no_wait) return acquire_outcome::busy;
+  set_pending(me.host, node_of(word, me.host));
+  bool slept = false;
+  for (;;) {
+    if ((v & futex_waiters) == 0) {
+      // relaxed: as in acquire(); the kernel re-checks the value.
+      if (!w.compare_exchange_weak(v, v | futex_waiters, std::memory_order_relaxed,
+                                   std::memory_order_relaxed)) {
+        if ((v & futex_tid_mask) == 0) break;
+        continue;
+      }
+      v |= futex_waiters;
+    }
+    const long r = sys::futex_wait(word, v, until ? &until->at : nullptr,
+                                   until ? until->clock : sys::futex_clock::monotonic);
+    if (r == -ETIMEDOUT) {
+      clear_pending(me.host);
+      return acquire_outcome::timed_out;
+    }
+    if (r < 0 && r != -EAGAIN && r != -EINTR) {
+      clear_pending(me.host);
+      fail_futex(r, "rfutex: FUTEX_WAIT");
+    }
+    slept = true;
+    v = w.load(std::memory_order_acquire);
+    if ((v & futex_tid_mask) == 0) break;
+  }
+  // Having slept, pass the wake-up on (see the header). `pending` is still
+  // set, so a death before this call makes the kernel wake the next waiter.
+  if (slept) sys::futex_wake(word, INT_MAX);
+  clear_pending(me.host);
+  return acquire_outcome::acquired;
+}
+
 release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count) {
   // relaxed: our own TID can only have been written by us (or, for PI, by
   // the kernel on our behalf before we returned from FUTEX_LOCK_PI).
@@ -174,10 +216,28 @@ void finish_release(std::uint32_t* word, thread_state& me, lock_kind kind, int w
     }
     return;
   }
-  const std::uint32_t old = release_in_user_space(w, host);
-  if ((old & futex_waiters) != 0 || wake_count > 1) sys::futex_wake(word, wake_count);
+  // Guarded plain lock. Nobody sleeps: the user-space release suffices.
+  if (release_uncontended(w, tid, host)) return;
+  // Sleepers are queued (FUTEX_WAITERS). The kernel stores 0 and wakes every
+  // one of them in one call, so no death can fall between the release and
+  // the wake-up (a SIGKILL acts only on the way back to user mode), and no
+  // woken thread carries the wake-up of another: if one dies before it takes
+  // the lock, the others are awake already. `pending` stays set until the
+  // call returns: a death before it is an owner death the kernel recovers
+  // (OWNER_DIED | WAITERS, one waiter woken), a death after it finds every
+  // sleeper awake; the window after the store is the unmap guard's, as for
+  // every user-space release.
+  compiler_barrier();  // the kernel's store is our release (a locked RMW)
+  tsan_release(word);
+  const long woken = sys::futex_store_zero_and_wake(word, INT_MAX);
+  if (woken < 0) {
+    // Not expected (the word is ours and mapped): fall back to the
+    // two-step release, which wakes all the same.
+    release_in_user_space(w, host);
+    sys::futex_wake(word, INT_MAX);
+    return;
+  }
+  clear_pending(host);
 }
-
-void wake_one(std::uint32_t* word) noexcept { sys::futex_wake(word, 1); }
 
 }  // namespace rfutex::protocol

@@ -18,7 +18,7 @@
 //   A thread that slept acquires with FUTEX_WAITERS set: others may still
 //   sleep, and its unlock must wake them.
 //
-// Release:  pending = node; unlink node; <store 0 to word>; pending = 0; wake.
+// Release:  pending = node; unlink node; <store 0 to word, wake>; pending = 0.
 //   Between the store and the clearing of `pending`, the word is free: another
 //   thread may take the lock, decide it is the last user and unmap the memory.
 //   If this process dies in that window, the kernel acts on the stale
@@ -30,9 +30,40 @@
 //     FUTEX_ROBUST_UNLOCK) does store, clear and wake in the kernel.
 //   - hybrid  (FUTEX_ROBUST_UNLOCK only): the contended release as `kernel`,
 //     the uncontended one as `guarded`.
-//   - guarded (older kernels): the store and the clear in user space; the
-//     unmap guard clears a stale `pending` before any unmap of its range
-//     (see README, Limitations).
+//   - guarded (older kernels): uncontended, the store and the clear in user
+//     space; with waiters, futex(FUTEX_WAKE_OP) stores 0 and wakes them all,
+//     then user space clears `pending`. The unmap guard clears a stale
+//     `pending` before any unmap of its range (see README, Limitations).
+//
+// Liveness: no death leaves a waiter asleep on a free lock. A sleeper is in
+// FUTEX_WAIT with `pending` pointing at the lock, after it saw the word held
+// and FUTEX_WAITERS set; the holder's release must wake it. Who wakes it if a
+// thread dies at any instruction:
+//   - the holder dies holding it (or mid-release, before the word is freed):
+//     the kernel finds our TID, stores OWNER_DIED|WAITERS and wakes one; the
+//     word keeps FUTEX_WAITERS, so whoever takes it next wakes again.
+//   - a woken waiter dies before it takes the word: if the word's owner part
+//     is 0, its own `pending` makes the kernel wake the next waiter (every
+//     kernel). If a third thread took the word meanwhile through the fast
+//     path (no FUTEX_WAITERS), only Linux >= 7.2 wakes for it; older kernels
+//     do nothing. So a release that wakes only one waiter is safe only where
+//     the kernel's exit path is 7.2's (kernel, hybrid); the guarded release
+//     of a plain lock wakes *every* sleeper instead, so no woken thread ever
+//     carries another's wake-up.
+//   - the releaser dies between its store of 0 and its FUTEX_WAKE: on 7.2 the
+//     kernel strategies never have that instant (FUTEX_ROBUST_UNLOCK stores,
+//     clears and wakes in one call); the guarded release has the kernel
+//     store and wake in one call too (FUTEX_WAKE_OP "set 0"), so a death
+//     falls before it (an owner death, above) or after it (everyone awake).
+//   - a waiter that slept acquires with FUTEX_WAITERS, since a one-waiter
+//     wake-up (kernel strategy, the kernel's owner-death path) may have left
+//     others asleep; at worst its release wakes nobody.
+//   - PI locks: waiters sleep in the kernel, which hands the lock over
+//     (owner := top waiter, FUTEX_WAITERS kept while others wait) before the
+//     waiter runs again, so a woken PI waiter's death is an owner death.
+//   A free word may read FUTEX_WAITERS with owner part 0 (after an owner
+//   death, or from a kernel that keeps the bit on release): acquire keeps the
+//   bit, so the new owner's release wakes.
 //
 // Priority-inheritance locks use the same word, list and pending slot (their
 // list entries carry bit 0, FUTEX_ROBUST_MOD_PI), but the kernel owns every
@@ -75,20 +106,33 @@ struct deadline {
 acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
                         wait_policy policy, const deadline* until);
 
+// Waits until `word` has no owner, without taking it: acquired means "free
+// now" (the word is not ours). For locks whose waiters wait for a holder to
+// leave rather than for the word itself (the readers of
+// robust_shared_mutex). Sleeps like acquire() — FUTEX_WAITERS set, `pending`
+// pointing at the word — and, having slept, wakes every other sleeper before
+// it returns: the wake-up that reached it may have been meant for one
+// thread only (a one-waiter release, or the kernel's owner-death wake-up),
+// and it does not take the word, so it must pass it on. A death before
+// that is covered by `pending` (the kernel wakes the next waiter of an
+// ownerless word). busy / timed_out as acquire(); `pending` is clear
+// whenever it returns or throws.
+acquire_outcome await_free(std::uint32_t* word, thread_state& me, wait_policy policy,
+                           const deadline* until);
+
 enum class release_outcome : unsigned char { released, not_owner };
 
 // Releases `word`, held by the calling thread, and wakes up to `wake_count`
-// waiters (1, or INT_MAX to wake all; a PI lock always hands over to its top
-// waiter). not_owner when the word does not hold our TID — then nothing
+// waiters (1, or INT_MAX to wake all) where the kernel's exit path passes a
+// lost wake-up on (kernel, hybrid); the guarded release of a plain lock
+// always wakes every sleeper, and a PI lock always hands over to its top
+// waiter (see "Liveness" above). not_owner when the word does not hold our TID — then nothing
 // changed.
 release_outcome release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count);
 
 // The second half of release(): `pending` is set and the node unlinked; does
 // the strategy's release of the word (and its wake-up).
 void finish_release(std::uint32_t* word, thread_state& me, lock_kind kind, int wake_count);
-
-// FUTEX_WAKE of one waiter, out of line (the fast path's rare call).
-void wake_one(std::uint32_t* word) noexcept;
 
 // The TID bits of the word (0: free). relaxed: a snapshot for reporting; only
 // the owner relies on its own TID, which no other thread can write.
