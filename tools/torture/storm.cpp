@@ -37,6 +37,7 @@ const char* name_of(phase p) {
     case phase::holding: return "holding";
     case phase::releasing: return "releasing";
     case phase::waiting: return "waiting";
+    case phase::reading: return "reading";
     case phase::region_acquiring: return "region-acquiring";
     case phase::region_holding: return "region-holding";
     case phase::region_releasing: return "region-releasing";
@@ -229,7 +230,8 @@ std::string storm::describe(std::size_t s) const {
   const thread_slot& t = slots_[s];
   const auto p = static_cast<phase>(t.phase.load());
   std::string d = watched_[s].label + " (tid " + std::to_string(t.tid.load()) + ") " + name_of(p);
-  if (p == phase::acquiring || p == phase::holding || p == phase::releasing || p == phase::waiting) {
+  if (p == phase::acquiring || p == phase::holding || p == phase::releasing || p == phase::waiting ||
+      p == phase::reading) {
     const lock_info& l = locks_[t.lock.load()];
     char buf[64];
     std::snprintf(buf, sizeof buf, " %s (word 0x%08x)", l.name,
@@ -440,6 +442,8 @@ void storm::drain() {
       workers_[w].pid = 0;
     }
     if (left > 0 && ms_since(start_) - t0 > o_.stall_limit * 1000) {
+      // Every stuck thread is described before any is killed (a death
+      // changes the locks' words).
       for (std::size_t w = 0; w < workers_.size(); ++w) {
         if (done[w]) continue;
         for (int t = 0; t < o_.threads; ++t) {
@@ -447,6 +451,9 @@ void storm::drain() {
           if (static_cast<phase>(slots_[s].phase.load()) != phase::parked)
             fail("drain: thread stuck: " + describe(s));
         }
+      }
+      for (std::size_t w = 0; w < workers_.size(); ++w) {
+        if (done[w]) continue;
         ::kill(workers_[w].pid, SIGKILL);
         int status = 0;
         ::waitpid(workers_[w].pid, &status, 0);

@@ -48,6 +48,7 @@ enum class phase : std::uint32_t {
   holding,            // holds `lock`; its journal is open with this thread's id
   releasing,          // journal closed, inside unlock() of `lock`
   waiting,            // inside a condition-variable wait with `lock`
+  reading,            // holds `lock` shared (its death is nobody's to report)
   region_acquiring,   // the same four for the worker's own region lock
   region_holding,
   region_releasing,

@@ -84,5 +84,6 @@ std::vector<std::unique_ptr<workload>> make_workloads();
 std::unique_ptr<workload> make_mutex_workload(int copies);
 std::unique_ptr<workload> make_pi_mutex_workload(int copies);
 std::unique_ptr<workload> make_queue_workload();
+std::unique_ptr<workload> make_shared_mutex_workload();
 
 }  // namespace rfutex::tool::torture

@@ -8,6 +8,7 @@ std::vector<std::unique_ptr<workload>> make_workloads() {
   w.push_back(make_mutex_workload(2));
   w.push_back(make_pi_mutex_workload(2));
   w.push_back(make_queue_workload());
+  w.push_back(make_shared_mutex_workload());
   return w;
 }
 
