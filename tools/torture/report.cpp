@@ -29,6 +29,7 @@ void print_result_json(const result& r) {
       {"kills_while_holding", r.kills_while_holding},
       {"holder_deaths", r.holder_deaths},
       {"kills_of_woken_waiters", r.kills_of_woken_waiters},
+      {"kills_racing_unmap", r.kills_racing_unmap},
       {"recoveries", r.recoveries},
       {"ops", r.ops},
       {"unmaps", r.unmaps},

@@ -353,6 +353,7 @@ bool storm::kill_one() {
   ::kill(workers_[w].pid, SIGKILL);
   ++r_.kills;
   if (from == &woken) ++r_.kills_of_woken_waiters;
+  if (from == &racing) ++r_.kills_racing_unmap;
   reap_killed(w);
   spawn(w);
   ++r_.respawns;

@@ -110,6 +110,7 @@ struct result {
   long kills = 0;
   long kills_while_holding = 0;   // kills where a victim thread held a shared lock
   long holder_deaths = 0;         // threads that died holding a shared lock
+  long kills_racing_unmap = 0;    // a region member inside unlock while its region was just replaced
   long kills_of_woken_waiters = 0;  // victim awake inside lock() while another slept on that lock
   std::uint64_t recoveries = 0;
   std::uint64_t ops = 0;
