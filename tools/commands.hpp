@@ -12,6 +12,7 @@ int info_command(args a);
 int model_command(args a);
 int bench_command(args a);
 int repro_command(args a);
+int torture_command(args a);
 int repro_victim_command(args a);  // internal: the victim process of repro
 
 }  // namespace rfutex::tool

@@ -24,6 +24,7 @@ constexpr command commands[] = {
      "rfutex's robust mutex against glibc's and musl's: table, JSON, chart"},
     {"model", rfutex::tool::model_command,
      "explore the kernel side of the robust-unlock fix over every interleaving"},
+    {"torture", rfutex::tool::torture_command, "kill storm over every lock type, with unmaps; PASS or FAIL"},
     {"__repro-victim", rfutex::tool::repro_victim_command, "internal"},
 };
 
