@@ -1,6 +1,7 @@
 # Test registration shared by every test folder.
 #
-#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...])
+#   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...]
+#                    [VM_MANIFEST cross])
 #
 # Builds one GoogleTest binary and registers its tests with CTest once per
 # unlock strategy: each run sets RFUTEX_UNLOCK=<s> and prefixes the test names
@@ -13,10 +14,18 @@
 # ${CMAKE_BINARY_DIR}/vm-tests.txt (written by rfutex_write_vm_manifest()),
 # one line each:  <strategy> <binary path relative to the build tree>
 # The VM runner packs these binaries and runs each line inside the guest.
+# VM_MANIFEST cross puts them in vm-cross-tests.txt instead: tests that need
+# the build trees of both widths in the guest (tests/vm/run --with).
 include(GoogleTest)
 
 function(rfutex_add_gtest target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "VM_MANIFEST" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  set(manifest_property RFUTEX_VM_TESTS)
+  if(ARG_VM_MANIFEST STREQUAL "cross")
+    set(manifest_property RFUTEX_VM_CROSS_TESTS)
+  elseif(ARG_VM_MANIFEST)
+    message(FATAL_ERROR "rfutex_add_gtest: VM_MANIFEST must be cross")
+  endif()
   if(NOT ARG_STRATEGIES)
     set(ARG_STRATEGIES guarded hybrid kernel)
   endif()
@@ -37,7 +46,7 @@ function(rfutex_add_gtest target)
                                         TIMEOUT 120 LABELS host)
       endif()
     endif()
-    set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_TESTS
+    set_property(GLOBAL APPEND PROPERTY ${manifest_property}
                  "${strategy} $<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${CMAKE_BINARY_DIR}>")
   endforeach()
 endfunction()
@@ -46,4 +55,7 @@ function(rfutex_write_vm_manifest)
   get_property(lines GLOBAL PROPERTY RFUTEX_VM_TESTS)
   list(JOIN lines "\n" content)
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-tests.txt CONTENT "${content}\n")
+  get_property(lines GLOBAL PROPERTY RFUTEX_VM_CROSS_TESTS)
+  list(JOIN lines "\n" content)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-cross-tests.txt CONTENT "${content}\n")
 endfunction()
