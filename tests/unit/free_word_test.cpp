@@ -10,10 +10,13 @@
 // keep FUTEX_WAITERS where it was, and its unlock must wake the sleeper.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
+#include <fstream>
+#include <string>
 
 #include "linux/futex.hpp"
 #include "linux/robust_list.hpp"
@@ -114,10 +117,27 @@ class FreeWordWithSleeper : public rfutex::test::strategy_test {
     });
   }
 
-  // Waits until `pid` sleeps in FUTEX_WAIT on the word and the word is `v`.
-  void wait_until_asleep_with(pid_t pid, std::uint32_t v) {
-    while (word_of(a_->m).load() != v) ::sched_yield();
-    rfutex::test::wait_until_blocked_on(pid, pid, &a_->m);
+  // Waits until `pid` sleeps in futex() on the word and the word is `v`;
+  // false if it ended first (e.g. SIGALRM: it was never woken).
+  bool asleep_with(pid_t pid, std::uint32_t v) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    const auto word = reinterpret_cast<std::uintptr_t>(&a_->m);
+    for (;; ::sched_yield()) {
+      std::ifstream stat(proc + "/stat");
+      std::string pid_field, comm, state;
+      if (!(stat >> pid_field >> comm >> state) || state == "Z") return false;
+      if (word_of(a_->m).load() != v) continue;
+      std::ifstream sc(proc + "/syscall");
+      long nr = -1;
+      std::string arg0;
+      if (!(sc >> nr >> arg0)) continue;  // "running": not in a system call
+      const bool futex_call = nr == SYS_futex
+#ifdef SYS_futex_time64
+                              || nr == SYS_futex_time64
+#endif
+          ;
+      if (futex_call && std::stoull(arg0, nullptr, 16) == word) return true;
+    }
   }
 
   shared<arena> a_;
@@ -129,7 +149,7 @@ TEST_F(FreeWordWithSleeper, ZeroWhileTheKernelsWakeIsInFlight) {
   const auto owner_tid = static_cast<std::uint32_t>(owner.pid());
   word_of(a_->m).store(owner_tid);
   auto sleeper = start_sleeper();
-  wait_until_asleep_with(sleeper.pid(), owner_tid | futex_waiters);
+  ASSERT_TRUE(asleep_with(sleeper.pid(), owner_tid | futex_waiters));
 
   word_of(a_->m).store(0);  // the kernel's release store; its FUTEX_WAKE follows
   ASSERT_EQ(a_->m.lock(), lock_status::acquired);
@@ -137,7 +157,8 @@ TEST_F(FreeWordWithSleeper, ZeroWhileTheKernelsWakeIsInFlight) {
   ASSERT_EQ(rfutex::sys::futex_wake(reinterpret_cast<std::uint32_t*>(&a_->m), 1), 1)
       << "the kernel's wake-up reaches the sleeper";
   // It finds the word held, marks it and sleeps again: our unlock must wake it.
-  wait_until_asleep_with(sleeper.pid(), my_tid() | futex_waiters);
+  ASSERT_TRUE(asleep_with(sleeper.pid(), my_tid() | futex_waiters))
+      << "the sleeper marked the word and slept again";
   a_->m.unlock();
   const int st = sleeper.wait();
   EXPECT_TRUE(rfutex::test::exited_with(st, 0)) << rfutex::test::describe_status(st);
@@ -151,7 +172,7 @@ TEST_F(FreeWordWithSleeper, WaitersKeptByTheKernelWithTheSleeperQueued) {
   const auto owner_tid = static_cast<std::uint32_t>(owner.pid());
   word_of(a_->m).store(owner_tid);
   auto sleeper = start_sleeper();
-  wait_until_asleep_with(sleeper.pid(), owner_tid | futex_waiters);
+  ASSERT_TRUE(asleep_with(sleeper.pid(), owner_tid | futex_waiters));
 
   word_of(a_->m).store(futex_waiters);  // released, waiters remain: the bit stays
   ASSERT_EQ(a_->m.lock(), lock_status::acquired) << "a free word, not an owner death";
