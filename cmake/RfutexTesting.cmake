@@ -51,7 +51,17 @@ function(rfutex_add_gtest target)
   endforeach()
 endfunction()
 
+# rfutex_add_vm_file(<target>): the VM runner packs this program too (a
+# helper a test execs, not a test itself): ${CMAKE_BINARY_DIR}/vm-files.txt.
+function(rfutex_add_vm_file target)
+  set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_FILES
+               "$<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${CMAKE_BINARY_DIR}>")
+endfunction()
+
 function(rfutex_write_vm_manifest)
+  get_property(files GLOBAL PROPERTY RFUTEX_VM_FILES)
+  list(JOIN files "\n" content)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-files.txt CONTENT "${content}\n")
   get_property(lines GLOBAL PROPERTY RFUTEX_VM_TESTS)
   list(JOIN lines "\n" content)
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-tests.txt CONTENT "${content}\n")
