@@ -2,6 +2,7 @@
 #
 #   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...]
 #                    [TIMEOUT <seconds>])
+#                    [VM_MANIFEST cross])
 #
 # Builds one GoogleTest binary and registers its tests with CTest once per
 # unlock strategy: each run sets RFUTEX_UNLOCK=<s> and prefixes the test names
@@ -22,12 +23,20 @@
 # ${CMAKE_BINARY_DIR}/vm-tests.txt (written by rfutex_write_vm_manifest()),
 # one line each:  <strategy> <binary path relative to the build tree>
 # The VM runner packs these binaries and runs each line inside the guest.
+# VM_MANIFEST cross puts them in vm-cross-tests.txt instead: tests that need
+# the build trees of both widths in the guest (tests/vm/run --with).
 include(GoogleTest)
 
 set(RFUTEX_TEST_TIMEOUT 25 CACHE STRING "CTest TIMEOUT (seconds) of each rfutex test")
 
 function(rfutex_add_gtest target)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;VM_MANIFEST" "SOURCES;STRATEGIES;LIBS" ${ARGN})
+  set(manifest_property RFUTEX_VM_TESTS)
+  if(ARG_VM_MANIFEST STREQUAL "cross")
+    set(manifest_property RFUTEX_VM_CROSS_TESTS)
+  elseif(ARG_VM_MANIFEST)
+    message(FATAL_ERROR "rfutex_add_gtest: VM_MANIFEST must be cross")
+  endif()
   if(NOT ARG_STRATEGIES)
     set(ARG_STRATEGIES guarded hybrid kernel)
   endif()
@@ -51,13 +60,26 @@ function(rfutex_add_gtest target)
                                         TIMEOUT ${ARG_TIMEOUT} LABELS host)
       endif()
     endif()
-    set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_TESTS
+    set_property(GLOBAL APPEND PROPERTY ${manifest_property}
                  "${strategy} $<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${CMAKE_BINARY_DIR}>")
   endforeach()
 endfunction()
 
+# rfutex_add_vm_file(<target>): the VM runner packs this program too (a
+# helper a test execs, not a test itself): ${CMAKE_BINARY_DIR}/vm-files.txt.
+function(rfutex_add_vm_file target)
+  set_property(GLOBAL APPEND PROPERTY RFUTEX_VM_FILES
+               "$<PATH:RELATIVE_PATH,$<TARGET_FILE:${target}>,${CMAKE_BINARY_DIR}>")
+endfunction()
+
 function(rfutex_write_vm_manifest)
+  get_property(files GLOBAL PROPERTY RFUTEX_VM_FILES)
+  list(JOIN files "\n" content)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-files.txt CONTENT "${content}\n")
   get_property(lines GLOBAL PROPERTY RFUTEX_VM_TESTS)
   list(JOIN lines "\n" content)
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-tests.txt CONTENT "${content}\n")
+  get_property(lines GLOBAL PROPERTY RFUTEX_VM_CROSS_TESTS)
+  list(JOIN lines "\n" content)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/vm-cross-tests.txt CONTENT "${content}\n")
 endfunction()

@@ -15,7 +15,11 @@ namespace rfutex::tool {
 
 namespace {
 
+#if defined(__aarch64__)
+constexpr const char* process_arch = "arm64";
+#else
 constexpr const char* process_arch = sizeof(void*) == 8 ? "x86_64" : "i386";
+#endif
 
 struct strategy_answer {
   std::string name;  // the active strategy, or "error"

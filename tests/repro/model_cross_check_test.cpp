@@ -1,5 +1,6 @@
-// The model's x86 verdicts agree with what `rfutex repro` observes on the
-// real kernel this suite runs on (6.18 on the host, 7.2 in the VM).
+// The model's verdicts for this process's arch (x86_64, i386, arm64) agree
+// with what `rfutex repro` observes on the real kernel this suite runs on
+// (6.18 on the host, 7.2 in the x86 and arm64 VMs).
 //   model says "no foreign write" holds  <=>  repro finds the file intact
 #include <gtest/gtest.h>
 
@@ -27,7 +28,11 @@ bool repro_says_corrupted(const std::string& unlock, const std::string& remap) {
   return o.corrupted > 0;
 }
 
+#if defined(__aarch64__)
+constexpr model::arch here = model::arch::arm64;
+#else
 constexpr model::arch here = sizeof(void*) == 8 ? model::arch::x86_64 : model::arch::i386;
+#endif
 
 TEST(ModelMatchesRepro, GlibcSequence) {
   RFUTEX_SKIP_REPRO_UNDER_TSAN();

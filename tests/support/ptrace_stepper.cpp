@@ -1,8 +1,10 @@
 #include "ptrace_stepper.hpp"
 
+#include <elf.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -120,6 +122,16 @@ bool stepped_child::to_next_syscall_stop() { return resume(PTRACE_SYSCALL); }
 
 registers stepped_child::regs() const {
   user_regs_struct r{};
+#if defined(__aarch64__)
+  // arm64 has no PTRACE_GETREGS: the general registers are the NT_PRSTATUS set.
+  iovec io{&r, sizeof r};
+  if (ptrace_call(PTRACE_GETREGSET, pid_, NT_PRSTATUS, reinterpret_cast<std::uintptr_t>(&io)) != 0)
+    fail("PTRACE_GETREGSET");
+  // x8 carries the syscall number (the kernel does not change it); x1 the
+  // second argument (only x0 receives the result).
+  return {static_cast<std::uintptr_t>(r.pc), static_cast<std::uintptr_t>(r.regs[8]),
+          static_cast<std::uintptr_t>(r.regs[1])};
+#else
   if (ptrace_call(PTRACE_GETREGS, pid_, 0, reinterpret_cast<std::uintptr_t>(&r)) != 0)
     fail("PTRACE_GETREGS");
 #if defined(__x86_64__)
@@ -127,6 +139,7 @@ registers stepped_child::regs() const {
 #else
   return {static_cast<std::uintptr_t>(r.eip), static_cast<std::uintptr_t>(r.orig_eax),
           static_cast<std::uintptr_t>(r.ebx), static_cast<std::uintptr_t>(r.ecx)};
+#endif
 #endif
 }
 

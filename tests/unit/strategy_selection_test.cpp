@@ -55,6 +55,20 @@ TEST(StrategySelection, X86KernelsFrom7_2OfferTheKernelStrategy) {
   }
 }
 
+// arm64 from 7.2 on has FUTEX_ROBUST_UNLOCK but no vDSO try-unlock (its port
+// is not merged): a process there must choose hybrid.
+TEST(StrategySelection, Arm64KernelsFrom7_2OfferTheHybridStrategy) {
+  const auto& caps = rfutex::capabilities();
+  if (caps.kernel_machine != "aarch64") GTEST_SKIP() << "an arm64 rule; kernel is " << caps.kernel_machine;
+  if (version_of(caps.kernel_release) < 7002) GTEST_SKIP() << "FUTEX_ROBUST_UNLOCK is 7.2's; kernel is " << caps.kernel_release;
+  EXPECT_TRUE(caps.robust_unlock_flag);
+  if (rfutex::sys::probe().try_unlock == nullptr) {
+    EXPECT_EQ(caps.best_strategy, unlock_strategy::hybrid);
+  } else {
+    EXPECT_EQ(caps.best_strategy, unlock_strategy::kernel) << "a kernel with the arm64 vDSO unlock";
+  }
+}
+
 // The tool sits at tools/rfutex in the build tree; this binary at tests/unit/.
 std::string tool_path() { return rfutex::test::build_tree_path("tools/rfutex"); }
 

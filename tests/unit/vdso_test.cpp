@@ -1,5 +1,5 @@
 // The vDSO lookup parses the image the kernel mapped (no dlopen): it must find
-// functions every x86 vDSO exports, and they must behave like the real thing.
+// functions every vDSO exports, and they must behave like the real thing.
 #include <gtest/gtest.h>
 
 #include <time.h>
@@ -18,7 +18,12 @@ TEST(Vdso, TheKernelMappedOne) {
 
 TEST(Vdso, FindsClockGettimeAndItTellsTheTime) {
   using clock_gettime_fn = int (*)(clockid_t, timespec*);
+  // arm64's vDSO names its functions __kernel_*, x86's __vdso_*.
+#if defined(__aarch64__)
+  const void* sym = vdso_symbol("__kernel_clock_gettime");
+#else
   const void* sym = vdso_symbol("__vdso_clock_gettime");
+#endif
   ASSERT_NE(sym, nullptr);
   const auto base = reinterpret_cast<std::uintptr_t>(vdso().base);
   const auto at = reinterpret_cast<std::uintptr_t>(sym);

@@ -1,13 +1,20 @@
 // init.c — the whole user space of the rfutex test VM.
 //
-// Built statically for x86_64 by tests/vm/run and packed as /init of the
-// initramfs. It mounts the pseudo file systems, runs every line of the test
-// manifest (/vm/manifest, "<strategy> <binary relative to /b>") with a
-// per-binary timeout, reports through markers on the console and powers off.
-// 32-bit test binaries are run by the same 64-bit init (IA32 emulation).
+// Built statically for the kernel's architecture (x86_64 or arm64) by
+// tests/vm/run and packed as /init of the initramfs. It mounts the pseudo
+// file systems, runs every line of the test manifest (/vm/manifest,
+// "<strategy> <binary relative to its tree>") with a per-binary timeout,
+// reports through markers on the console and powers off. 32-bit test
+// binaries are run by the same 64-bit init (IA32 emulation).
+//
+// A manifest line "@suite <name> <tree>" starts a suite: the following
+// binaries are relative to <tree> (their working directory), and the tree's
+// tools/rfutex reports the strategy. Without one, the tree is /b. Every line
+// "NAME=VALUE" of /vm/env is set in each binary's environment.
 //
 // Console markers (parsed by tests/vm/summarize):
 //   @@KERNEL <release> <machine> cpus=<n>
+//   @@SUITE <name>                        a new suite; the markers below follow
 //   @@INFO-BEGIN / @@INFO-END <status>   output of `tools/rfutex info --json`
 //   @@RUN <strategy> <binary>
 //   @@EXIT <code> ms=<t> | @@SIGNAL <n> <name> ms=<t> | @@TIMEOUT <s> ms=<t>
@@ -39,7 +46,7 @@
 
 static int is_pid1;
 static char root[4096] = "/";
-static char bindir[4200];
+static char bindir[4400];
 
 static void say(const char* fmt, ...) {
   char buf[8192];
@@ -114,8 +121,26 @@ static void setup_system(void) {
   sethostname("rfutex-vm", 9);
 }
 
+// The lines of /vm/env, set for every test binary.
+static char extra_env[16][512];
+static int extra_envs;
+
+static void read_env_file(void) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/vm/env", root);
+  FILE* f = fopen(path, "r");
+  if (!f) return;
+  while (extra_envs < 16 && fgets(extra_env[extra_envs], sizeof extra_env[0], f)) {
+    char* line = extra_env[extra_envs];
+    line[strcspn(line, "\n")] = 0;
+    if (strchr(line, '=') != NULL) extra_envs++;
+  }
+  fclose(f);
+}
+
 static void set_env(const char* strategy) {
   clearenv();
+  for (int i = 0; i < extra_envs; i++) putenv(extra_env[i]);
   setenv("PATH", "/b/tools:/usr/bin:/bin", 1);
   setenv("HOME", "/tmp", 1);
   setenv("TMPDIR", "/tmp", 1);
@@ -189,7 +214,7 @@ static int run_one(char* const argv[], const char* strategy, int timeout_s, long
 }
 
 static void run_info(int timeout_s) {
-  char path[4300];
+  char path[4500];
   snprintf(path, sizeof path, "%s/tools/rfutex", bindir);
   if (access(path, X_OK) != 0) {
     say("@@INFO-MISSING tools/rfutex\n");
@@ -246,7 +271,7 @@ int main(int argc, char** argv) {
   say("\n@@KERNEL %s %s cpus=%ld\n", u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
 
   int timeout_s = read_timeout();
-  run_info(timeout_s < 60 ? timeout_s : 60);
+  read_env_file();
 
   char mpath[4200];
   snprintf(mpath, sizeof mpath, "%s/vm/manifest", root);
@@ -257,12 +282,29 @@ int main(int argc, char** argv) {
     finish();
     return 1;
   }
-  int tests = 0, fails = 0;
+  int tests = 0, fails = 0, info_done = 0;
   char line[4096];
   while (fgets(line, sizeof line, m)) {
-    char strategy[64], bin[4000];
+    char strategy[64], bin[4000], tree[256];
+    if (strncmp(line, "@suite ", 7) == 0) {
+      char name[256];
+      if (sscanf(line + 7, "%255s %255s", name, tree) != 2) {
+        say("@@BADLINE %s", line);
+        fails++;
+        continue;
+      }
+      snprintf(bindir, sizeof bindir, "%s%s", strcmp(root, "/") == 0 ? "" : root, tree);
+      say("@@SUITE %s\n", name);
+      run_info(timeout_s < 60 ? timeout_s : 60);
+      info_done = 1;
+      continue;
+    }
     if (sscanf(line, "%63s %3999s", strategy, bin) != 2) continue;  // blank line
     if (strategy[0] == '#') continue;
+    if (!info_done) {
+      run_info(timeout_s < 60 ? timeout_s : 60);
+      info_done = 1;
+    }
     const char* env = strategy;
     if (strcmp(strategy, "any") == 0)
       env = NULL;

@@ -1,8 +1,10 @@
 // The tracer side of `rfutex repro`: runs one reproduction and collects the
 // evidence. See repro.hpp.
+#include <elf.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,11 +58,18 @@ bool peek(pid_t tid, std::uintptr_t address, std::uintptr_t& value) {
 
 std::uintptr_t ip_of(pid_t tid) {
   user_regs_struct r{};
+#if defined(__aarch64__)
+  // arm64 has no PTRACE_GETREGS: the general registers are the NT_PRSTATUS set.
+  iovec io{&r, sizeof r};
+  ptrace_call(PTRACE_GETREGSET, tid, NT_PRSTATUS, reinterpret_cast<std::uintptr_t>(&io));
+  return static_cast<std::uintptr_t>(r.pc);
+#else
   ptrace_call(PTRACE_GETREGS, tid, 0, reinterpret_cast<std::uintptr_t>(&r));
 #if defined(__x86_64__)
   return r.rip;
 #else
   return static_cast<std::uintptr_t>(r.eip);
+#endif
 #endif
 }
 
