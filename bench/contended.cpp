@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // N threads, or N processes (2 by default; mode "threads4" = 4 threads),
 // taking turns on one lock for a fixed time.
 // The lock and a counter it protects live in a memfd mapping (MAP_SHARED) in

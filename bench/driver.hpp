@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex-bench-native: the measurements `rfutex bench` runs in a glibc
 // process (glibc's mutexes, rfutex, the floor). One mode per invocation; each
 // prints result lines "<kind> <name> <value>..." on stdout for the command to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* rfutex-bench-musl (and rfutex-bench-libc): the libc-side driver of
  * `rfutex bench`, in C so that it builds with musl-gcc (which has no C++).
  * Built static against musl, and dynamically against the host libc as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The locks rfutex-bench-native compares, behind one tiny interface:
 //
 //   bool lock();    // true when acquired normally (checked by the contended

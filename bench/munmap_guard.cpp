@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the unmap guard adds to munmap. `threads` threads each take and release
 // an rfutex mutex once (which registers them with the guard) and stay alive,
 // blocked; so does the main thread, which then unmaps fresh one-page mappings,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex-bench-native: entry point. Usage (normally run by `rfutex bench`):
 //
 //   rfutex-bench-native uncontended [Google Benchmark flags]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The alternative the unmap guard does not use: finding a process's threads
 // through /proc/self/task and get_robust_list(tid) on every unmap, instead of
 // a registry. Measured so the choice is on record (docs/bench.md):

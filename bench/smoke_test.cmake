@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CTest bench.smoke: `rfutex bench --quick --json` runs every driver and its
 # JSON names every variant the report promises.
 #   cmake -DRFUTEX=<path to rfutex> -P smoke_test.cmake

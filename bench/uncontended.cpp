@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Uncontended lock+unlock pairs under Google Benchmark, one benchmark per
 // variant, with a second thread alive. Each finished run is printed as
 //   uncontended <variant> <real ns per pair> <iterations>

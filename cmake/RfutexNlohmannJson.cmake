@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # nlohmann-json (Debian: nlohmann-json3-dev), for the tools' JSON output.
 # Header-only and the same for every architecture, so cross builds take it
 # from the build machine too — through a directory that holds nothing else,

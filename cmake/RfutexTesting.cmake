@@ -1,8 +1,8 @@
+# SPDX-License-Identifier: MIT
 # Test registration shared by every test folder.
 #
 #   rfutex_add_gtest(<target> SOURCES <file>... [STRATEGIES <s>...] [LIBS <lib>...]
-#                    [TIMEOUT <seconds>])
-#                    [VM_MANIFEST cross])
+#                    [TIMEOUT <seconds>] [VM_MANIFEST cross])
 #
 # Builds one GoogleTest binary and registers its tests with CTest once per
 # unlock strategy: each run sets RFUTEX_UNLOCK=<s> and prefixes the test names

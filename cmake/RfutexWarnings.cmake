@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # One warning set for every target of the project.
 add_library(rfutex_warnings INTERFACE)
 target_compile_options(rfutex_warnings INTERFACE

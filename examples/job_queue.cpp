@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A crash-safe multi-process job queue in shared memory.
 //
 // Producer processes put numbered jobs into a bounded ring, consumer

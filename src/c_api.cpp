@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C interface (include/rfutex/rfutex.h): the C++ locks, errors as
 // return values.
 #include "rfutex/rfutex.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_condition_variable: a sequence word and a sleeper count, nothing a
 // dead participant could leave half-changed.
 #include "rfutex/robust_condition_variable.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_mutex and robust_pi_mutex: owner-death and consistency rules on top
 // of the lock protocol.
 #include "rfutex/robust_mutex.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_shared_mutex: a writer word (a robust_mutex) and max_readers reader
 // slots, each slot the bytes of a robust mutex that a reader owns while it
 // reads. Every hold is a robust futex word linked into its owner's robust

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex bench: rfutex's robust locks measured side by side with glibc's and
 // musl's, in one run. The measurements happen in driver programs (bench/,
 // docs/bench.md) that this command finds beside itself, runs in interleaved

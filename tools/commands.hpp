@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Subcommands of the `rfutex` tool. Each takes the arguments after its own
 // name and returns the process exit status.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex info: what the kernel offers robust locks and what rfutex chose.
 #include <cstdio>
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex model — command-line front end of the model (src/model/):
 // parses the options, runs the exhaustive check, prints the report.
 #include <cstdio>

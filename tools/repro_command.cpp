@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex repro: see repro/repro.hpp for what one run does.
 #include <sys/utsname.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex torture: see torture/torture.hpp for what a storm does.
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gnuplot bench.gp (written by rfutex bench)
 set terminal pngcairo size 1400,1000 font 'sans,10' noenhanced
 set output 'bench.png'

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 64-bit Arm (arm64) build with Debian's cross compiler g++-aarch64-linux-gnu.
 # Its static binaries run inside Debian's arm64 kernel under
 # qemu-system-aarch64 (tests/vm/run --arch arm64).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 32-bit (i386) build with Debian's cross compiler g++-i686-linux-gnu.
 # Its binaries run as compat processes inside the 7.2 VM (the host kernel
 # has 32-bit emulation disabled).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A report of what the running kernel and this thread offer robust locks:
 // what `rfutex info` prints.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Outcomes of acquiring an rfutex lock.
 //
 // Owner death is a *successful* acquisition with its own result: the caller

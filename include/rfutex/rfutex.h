@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* rfutex — the C interface.
  *
  * The same locks as the C++ API, with the same bytes: an rfutex_mutex_t is

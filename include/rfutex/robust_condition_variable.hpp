@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::robust_condition_variable — a process-shared condition variable
 // that the death of any participant cannot break.
 //

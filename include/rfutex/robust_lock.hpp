@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::robust_lock — the owner-death-aware scoped lock.
 //
 //   rfutex::robust_lock lock(m);          // blocks; lock.status() says how

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::robust_mutex — a robust, process-shared mutex whose unlock cannot
 // make the kernel write into memory that was unmapped and replaced — and
 // rfutex::robust_pi_mutex, the same with priority inheritance.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::robust_pi_mutex — robust_mutex with priority inheritance.
 //
 // Same interface, errors, owner-death rules and 40-byte layout as

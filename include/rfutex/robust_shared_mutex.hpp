@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::robust_shared_mutex — a process-shared reader-writer lock that
 // survives the death of any reader or writer.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::shared_once — crash-safe one-time initialisation of shared memory.
 //
 //   struct shm { rfutex::shared_once once; table t; };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // shared_region: memory to put rfutex locks in, shared between processes,
 // unmapped through the unmap guard (rfutex/unmap.hpp).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How rfutex releases a robust lock on this system, chosen once per process.
 #pragma once
 

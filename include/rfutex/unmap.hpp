@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The unmap guard: unmapping and destroying memory that held robust locks,
 // without letting the kernel write into whatever is mapped there next.
 //

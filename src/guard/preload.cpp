@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // librfutex-guard.so — the unmap guard for unmodified programs.
 //
 // Loaded with LD_PRELOAD (or linked as rfutex::guard), it interposes the

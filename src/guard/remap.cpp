@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "remap.hpp"
 
 #include <sys/mman.h>

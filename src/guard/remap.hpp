@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mremap, guarded: scrubs exactly the memory that goes away, so that a lock
 // page that stays mapped keeps its pending pointers (the kernel still needs
 // them if their thread dies before it wakes the lock's sleepers).

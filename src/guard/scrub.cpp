@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "scrub.hpp"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scrub itself, shared by the library API and librfutex-guard.so.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rfutex/shared_region.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "thread_registry.hpp"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The threads whose list_op_pending the unmap guard scrubs. A thread enters
 // when it first uses rfutex (or, under librfutex-guard.so, when it starts),
 // leaves at its exit, before its robust-list head can be freed, and in a fork

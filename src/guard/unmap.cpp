@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The public guard API: scrub, then do what libc does.
 #include "rfutex/unmap.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "capabilities.hpp"
 
 #include <sys/utsname.h>

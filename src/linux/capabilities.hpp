@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the running kernel offers for robust unlock, probed once per process.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "futex.hpp"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The futex system call, as the kernel defines it — nothing more.
 //
 // Every function returns the syscall's result, or -errno on failure; none

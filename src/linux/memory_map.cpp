@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "memory_map.hpp"
 
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // This process's memory map: /proc/self/maps, and the memory calls made as
 // raw syscalls (never through libc, so an interposed libc function — the
 // unmap guard's own munmap — is not entered again).

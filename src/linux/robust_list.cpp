@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "robust_list.hpp"
 
 #include <sys/syscall.h>

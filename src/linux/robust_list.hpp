@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel's robust-list ABI (include/uapi/linux/futex.h) and its two
 // syscalls. A thread has at most one registered head; on its death the
 // kernel walks `list.next` from the head and, for every entry and for

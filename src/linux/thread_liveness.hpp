@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Whether a thread ID names a live thread, as the calling process sees it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vdso.hpp"
 
 #include <elf.h>

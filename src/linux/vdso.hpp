@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Symbol lookup in the vDSO the kernel mapped into this process, by reading
 // the ELF image at getauxval(AT_SYSINFO_EHDR) — no dlopen, so it works in
 // static binaries.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-architecture decision functions of arch.hpp.
 #include "arch.hpp"
 

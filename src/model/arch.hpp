@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-architecture part of the fix: what the entry code records when an
 // interrupt or exception comes in from user mode, and the hook that decides
 // from the saved registers whether the interrupted try-unlock has released

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The unmap world's exploration: the shared breadth-first search (search.hpp)
 // over transitions.hpp, judged on the three safety properties.
 #include "explorer.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exhaustive breadth-first exploration of a `transition_system`, with every state
 // stored once (hash set). Breadth-first order makes the first violating
 // state found for each property one of the closest to the initial state, so

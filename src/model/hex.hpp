@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hexadecimal rendering for traces.
 #pragma once
 

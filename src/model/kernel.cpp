@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel functions of kernel.hpp. Names and order follow the 7.2 source
 // so that a reader can hold the two side by side.
 #include "kernel.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel side, as the model runs it: the exit-to-user-mode loop with the
 // fix-up before signal delivery (kernel/entry/common.c,
 // include/linux/futex.h), the FUTEX_ROBUST_UNLOCK syscall

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The wake-up world of liveness.hpp: the programs, the steps, the kernel's
 // exit processing for a dying thread, the search.
 #include "liveness.hpp"

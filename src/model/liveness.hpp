@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The wake-up world: who wakes a sleeper when threads die around a contended
 // release. It decides the property no_lost_wakeup (docs/model.md, "No lost
 // wake-up"); the unmap world (transitions.hpp) decides the three safety

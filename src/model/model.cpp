@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // check(): options -> transition_system -> exploration -> result; and the names of
 // the options and properties.
 #include "model.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex model — an executable model of the kernel side of the robust-unlock
 // fix (DESIGN.md §2), explored over every interleaving of an unlock program
 // with interrupts, signals, kills, and another thread that takes the lock

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What one run of the model checks: which unlock protocol, on which
 // architecture's entry code, with which kernel behaviour. The defaults of
 // `defaults_for()` are what Linux 7.2 really does on that architecture.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The unlock programs of programs.hpp, written out per protocol and
 // architecture, and the vDSO images that give the kernel its ranges.
 #include "programs.hpp"

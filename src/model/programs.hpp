@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The unlock programs, as lists of instructions with their effects on the
 // modelled registers, flags and memory, one instruction per step. Also the
 // vDSO image of each architecture: where its try-unlock critical sections

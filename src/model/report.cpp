@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The two output formats of report.hpp. Hand-written JSON: the schema is
 // small and fixed, and the tool must not depend on a JSON library.
 #include "report.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Output of `rfutex model`: a report for people, one JSON object for
 // machines. Both are pure functions of a result (the JSON's elapsed_ms aside,
 // the same options give the same bytes).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The breadth-first search both worlds are explored with (the unmap world of
 // transitions.hpp, the wake-up world of liveness.hpp), written once.
 //

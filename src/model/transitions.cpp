@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transition relation of transitions.hpp: the unlocker's instructions, the
 // kernel visits, the other thread's steps.
 #include "transitions.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transition relation: which steps each actor can take from a state,
 // and what each step does. The explorer knows nothing else about the world.
 //

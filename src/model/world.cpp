@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hashing of world.hpp's state (for the explorer's visited set).
 #include "world.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The model's world, as one hashable snapshot: the memory at the lock's
 // address, the unlocking thread (registers, robust-list state, where it is),
 // the other thread's progress, and what exit processing did when the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The uncontended lock and unlock, inline in every lock type's methods.
 //
 // The same steps as acquire() and release() in lock_protocol.cpp, for the

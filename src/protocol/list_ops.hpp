@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linking and unlinking a lock's node in the owner's robust list, and the
 // list_op_pending slot.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where the parts of an rfutex lock sit relative to its futex word. The
 // public headers fix the bytes (include/rfutex/detail/lock_storage.hpp); this
 // file says which node positions those bytes can hold.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The robust lock protocol: how every rfutex lock takes and releases its
 // futex word while keeping the kernel's view of the owner's robust list
 // exact at every instruction. Written once; every lock type uses it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tells ThreadSanitizer about synchronisation it cannot see: a release or
 // acquisition of a lock word performed by the kernel (FUTEX_LOCK_PI,
 // FUTEX_UNLOCK_PI, FUTEX_ROBUST_UNLOCK) or by the vDSO. No-ops otherwise.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Chooses the unlock strategy once per process and answers the public
 // capability report.
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a thread needs to run the lock protocol: its TID, the robust list it
 // links into, and the unlock strategy. Cached in TLS on first use; a fork
 // child starts over (new TID, fresh list).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The C interface, used from C (C11): each check returns 0, or the line of
  * the first expectation that failed. Run by c_api_test.cpp. A check that
  * forks a child kills and reaps it before returning, failed or not. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* POSIX behaviours of the C interface, used from C (C11): cancellation of a
  * condition-variable waiter, a PI deadlock cycle, and bytes that are no
  * usable lock. Each check returns 0, or the line of the first expectation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX behaviours of the C interface, exercised from C
 // (c_api_posix_checks.c): each check returns 0 or the line of its first
 // failed expectation (cancellation checks: 1000 + the signal that ended the

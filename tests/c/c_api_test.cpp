@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C interface, exercised from C (c_api_checks.c): each check returns 0
 // or the line of its first failed expectation.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The memory shared by the processes of the cross-width test: the three
 // locks under test and what each protects, the kill plan and the record of
 // every recovery. Only 4-byte fields and rfutex locks (alignas 8), so the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // 64-bit and 32-bit processes on one lock. Two peers (tests/cross/peer.cpp),
 // one per role, share a robust_mutex, a robust_pi_mutex and a
 // robust_condition_variable (with its mutex) in one memfd, inherited through

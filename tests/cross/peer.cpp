@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One peer of the cross-width test (tests/cross/cross_width_test.cpp): built
 // for every width, exec'ed by the test with the shared memfd inherited.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_condition_variable across threads and processes, with participants
 // dying at awkward moments: nothing they leave behind breaks it.
 #include <gtest/gtest.h>

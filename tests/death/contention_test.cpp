@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Processes × threads incrementing one counter under one mutex in shared
 // memory: the final count is exact (mutual exclusion). Whether a wake-up can
 // be lost is checked deterministically, with the sleepers confirmed asleep

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A fork child is a new thread to rfutex: its own TID in the lock word, its
 // own robust list — and none of the parent's locks.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SIGKILL at every single instruction of a real lock() and unlock(): whatever
 // the instant of death, the mutex is never lost — the next locker gets it,
 // with owner_died exactly when the dead thread had already taken it.

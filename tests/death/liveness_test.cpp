@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No death leaves a sleeper asleep for ever on a lock nobody will release or
 // wake: the liveness half of robustness, proven like the safety half — real
 // lock operations stopped with ptrace at every instruction and SIGKILLed

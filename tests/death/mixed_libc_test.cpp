@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A thread holding glibc robust mutexes and rfutex mutexes (plain and PI) at
 // once, linked in one list in any interleaving, is killed: the kernel
 // recovers every kind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unlocking after an owner death without make_consistent() declares the data
 // lost: the mutex becomes not recoverable, for every process, for ever —
 // including lockers asleep at that moment.

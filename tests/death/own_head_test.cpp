@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A thread with no registered robust list (a raw clone, or a musl thread
 // before its first robust pthread lock) gets rfutex's own head, and the
 // kernel recovers its locks through it when it dies.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When the owner dies holding the mutex — killed, exiting, or just a thread
 // returning — the kernel hands it over: the next locker acquires it with
 // owner_died, and lockers already asleep in the kernel are woken.

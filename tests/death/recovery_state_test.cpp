@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What an owner death and a recovery leave behind, looked at directly: the
 // lock word after an owner_died acquisition, and the thread's robust list as
 // the kernel would walk it after the not-recoverable unlock and after every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which code actually releases the word and clears list_op_pending, observed
 // on the running kernel by stepping a real unlock with ptrace:
 // - kernel strategy, uncontended: both happen in one instruction step inside

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::robust_lock: the scoped lock that reports owner death where the
 // lock is taken, never hides it, and leaves an unrepaired mutex not
 // recoverable. Owners really die (SIGKILL of a child process holding it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex::shared_once: whichever process comes first initialises the
 // shared data, exactly once; an initialiser killed at any instruction is
 // detected and the next caller initialises again, from scratch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // shared_region's named objects: create, attach from an unrelated process
 // (one that opens the name, not one that inherited the mapping), say which
 // happened, and remove. An attaching process sees live locks as they are.

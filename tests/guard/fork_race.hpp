@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared between fork_race_test (the tracer) and rfutex_fork_victim: a memfd
 // both map.
 #pragma once

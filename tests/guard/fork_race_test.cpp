@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The unmap guard in processes created by fork() without exec, under
 // LD_PRELOAD=librfutex-guard.so: the race the guard exists for, run in a fork
 // child (and in the grandchild of a daemon()-style double fork). The child's

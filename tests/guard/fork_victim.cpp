@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The victim of fork_race_test, an unmodified glibc program (it never calls
 // rfutex): the process it starts as forks (once, or twice the way daemon()
 // does) and the last child does the work. Its first thread U — the thread

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // librfutex-guard.so is loaded into every process of a program it guards, so
 // it must depend on libc alone: no libstdc++, libgcc_s or libm (each adds
 // start-up time to every process). Read from its ELF dynamic section.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run by preload_test, with and without LD_PRELOAD=librfutex-guard.so: a
 // thread created by pthread_create (glibc's, never touching rfutex) leaves a
 // stale list_op_pending into a mapping; the main thread then changes the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // librfutex-guard.so protects an unmodified program: under LD_PRELOAD its
 // plain munmap / mmap(MAP_FIXED) / mremap / pthread_mutex_destroy scrub the
 // stale list_op_pending of a glibc thread that never touched rfutex, when

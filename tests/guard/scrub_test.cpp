@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The unmap guard clears stale list_op_pending pointers into a range — of
 // every thread that used rfutex — and nothing else.
 #include <gtest/gtest.h>

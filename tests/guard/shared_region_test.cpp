@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // shared_region maps memory that processes share and unmaps it through the
 // guard.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `rfutex model` as scripts use it: exit status 0 (all hold), 1 (violation),
 // 2 (bad arguments, message on stderr). Runs the built tool; skipped where
 // it is not built.

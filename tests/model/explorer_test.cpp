@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of the explorer itself: its counterexamples replay to the violation
 // and are shortest, its state count is deterministic and agrees with an
 // independent search, and it reaches every part of the programs.

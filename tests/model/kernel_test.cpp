@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel functions of the model against the 7.2 semantics they stand
 // for: handle_futex_death() via kill(), the fix-up's gates and decisions,
 // FUTEX_ROBUST_UNLOCK.

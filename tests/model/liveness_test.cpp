@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of the wake-up world (src/model/liveness.hpp): its counterexamples
 // replay to a lost wake-up and are shortest, it terminates (so "nothing left
 // to happen" means "forever"), it reaches every step of every program, and

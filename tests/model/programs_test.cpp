@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The programs and vDSO images agree with the kernel's view of them: the
 // critical sections are where the ranges say, with the right slot width,
 // and only the vDSO sequence lies inside a range.

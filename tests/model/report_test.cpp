@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The two output formats: the text report names every property and shows
 // the trace; the JSON object has the documented keys and escapes strings.
 #include <gtest/gtest.h>

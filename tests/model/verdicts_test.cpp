@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The expected verdicts, one test each: what `rfutex model` must find for
 // each protocol, architecture and kernel behaviour (safety: the unmap world;
 // no lost wake-up: the wake-up world, docs/model.md).

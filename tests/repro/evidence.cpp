@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex_repro_evidence — runs `rfutex repro` RUNS times (default 100) for
 // every unlock × remap mode that can run on this kernel, and prints one
 // Markdown table: the evidence behind README's claims. Exit status 0 when

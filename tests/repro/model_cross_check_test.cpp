@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The model's verdicts for this process's arch (x86_64, i386, arm64) agree
 // with what `rfutex repro` observes on the real kernel this suite runs on
 // (6.18 on the host, 7.2 in the x86 and arm64 VMs).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running `rfutex repro` from tests and reading its --json answer.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The race, reproduced on the running kernel with `rfutex repro`, and closed:
 // what each unlock × remap combination does to an unrelated file mapped over
 // the lock. The expectations here are written from the kernel's capabilities,

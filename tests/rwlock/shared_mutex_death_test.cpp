@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_shared_mutex under real deaths: a writer's death is reported to the
 // next writer and to readers until repaired; a reader's death just gives its
 // hold back, at any instruction of lock_shared()/unlock_shared(), and a

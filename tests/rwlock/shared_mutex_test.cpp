@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_shared_mutex without deaths: readers share, a writer excludes
 // everyone, the standard wrappers work, bad use is a clear error.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The errno a call reports through std::system_error, for tests of errors.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The calling thread's robust list as the kernel would walk it at death:
 // follow `next` from the registered head, entry + futex_offset is a word.
 #pragma once

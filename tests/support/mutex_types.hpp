@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The robust lock types a behaviour test runs over: every owner-death,
 // recovery and contention rule holds for both.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test helpers for multi-process tests: forked children, memory shared with
 // them, and a cross-process event.
 #pragma once

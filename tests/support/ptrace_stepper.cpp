@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ptrace_stepper.hpp"
 
 #include <elf.h>

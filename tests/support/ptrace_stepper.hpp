@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs part of a forked child one instruction at a time, so a test can kill
 // it at an exact point of a real lock operation — no test hooks in the
 // library, the shipping code path is the one that is stopped.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sleepers.hpp"
 
 #include <time.h>

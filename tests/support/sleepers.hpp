@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Threads or processes asleep on a lock, and the check that a death left none
 // of them stranded: each must in turn acquire, record and unlock. A sleeper
 // stuck for good is recognised from the lock word and /proc, not by waiting

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Base fixture for tests that run once per unlock strategy (CTest sets
 // RFUTEX_UNLOCK). Where the kernel lacks the asked-for strategy the test is
 // skipped, and the skip message says what is missing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The storm's stranded-sleeper watch: a thread asleep in futex() on a lock
 // word without FUTEX_WAITERS, with nobody on the way to wake it, is a lost
 // wake-up; with FUTEX_WAITERS set, or with a releaser still inside unlock,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Short storms of `rfutex torture` on the strategy CTest selects: PASS, with
 // every figure that proves the storm did its work (kills of holders, owner
 // deaths recovered, regions retired and their replacement files checked).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bytes that are not a usable rfutex lock, and misuse a new user tries:
 // each gives its documented error (docs/errors.md), never a hang, a crash or
 // a silent success. Potential hangs are bounded by alarm().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pthread_cancel of a thread blocked in robust_condition_variable::wait:
 // the wait is a cancellation point (deferred and asynchronous cancellation
 // alike), and the mutex is held again before the cleanup handlers run.

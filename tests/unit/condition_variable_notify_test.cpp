@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_condition_variable: a notify that lands in the window between the
 // waiter releasing the mutex and its FUTEX_WAIT is not lost. The waiter is
 // stopped by ptrace exactly at the entry of that FUTEX_WAIT — the window

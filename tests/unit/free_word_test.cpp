@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The two shapes a free word may have after the kernel's robust unlock
 // (futex(FUTEX_WAKE | FUTEX_ROBUST_UNLOCK) or the vDSO try-unlock):
 //   - "kernel stores 0": Linux 7.2 writes 0 and then wakes one waiter, so a

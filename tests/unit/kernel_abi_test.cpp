@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Linux 7.2 robust-unlock ABI, checked against the running kernel: what
 // rfutex's kernel strategy relies on. Skipped, with the reason, where the
 // kernel lacks it (the VM suite runs them on 7.2).

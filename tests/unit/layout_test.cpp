@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The lock's bytes are a fixed ABI: same size, alignment and meaning in every
 // process that maps them; all-zero bytes are an unlocked, consistent mutex.
 #include <gtest/gtest.h>

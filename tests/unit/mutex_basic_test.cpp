@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Single-process behaviour of robust_mutex: ownership, errors, and the
 // standard lock adaptors.
 #include <gtest/gtest.h>

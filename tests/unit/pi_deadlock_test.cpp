@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A deadlock cycle between PI locks. Thread A holds X and sleeps locking Y;
 // the test thread holds Y and locks X: the kernel's chain walk finds the
 // cycle and answers FUTEX_LOCK_PI2 with EDEADLK. That is no relock by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex joins the thread's existing robust list (glibc's on this platform)
 // and keeps it exactly as the kernel must see it, beside glibc's own robust
 // mutexes, whatever the order of locking and unlocking.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex picks the unlock strategy from what the kernel offers, and
 // RFUTEX_UNLOCK overrides it — loudly when the kernel cannot do what it asks.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Timed locking: a held mutex times out, a free one is taken whatever the
 // deadline; steady, system and user-defined clocks. Tests that could hang on
 // a regression bound themselves with alarm().

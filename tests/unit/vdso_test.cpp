@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The vDSO lookup parses the image the kernel mapped (no dlopen): it must find
 // functions every vDSO exports, and they must behave like the real thing.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // init.c — the whole user space of the rfutex test VM.
 //
 // Built statically for the kernel's architecture (x86_64 or arm64) by

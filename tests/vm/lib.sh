@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # lib.sh — shared helpers of the VM runner scripts (sourced, not run).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The measurements: each runs the drivers for every round and adds what
 // they print to `results`.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex bench's command line.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running the benchmark drivers and finding them and the helper programs.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The three forms of a run's report: JSON, Markdown, a PNG chart.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What rfutex bench measures, where it comes from, and what a run collected.
 #pragma once
 

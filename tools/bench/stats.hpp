@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Statistics over benchmark samples.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The goals a run is checked against (docs/bench.md), with verdicts.
 #pragma once
 

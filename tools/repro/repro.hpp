@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex repro: reproduces the robust-unlock race on the running kernel.
 //
 // A victim process (this binary, re-executed) has two threads. U locks a

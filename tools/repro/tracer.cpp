@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The tracer side of `rfutex repro`: runs one reproduction and collects the
 // evidence. See repro.hpp.
 #include <elf.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The victim process of `rfutex repro`: thread U unlocks under the tracer's
 // single-stepping; thread H remaps the lock's page when told.
 #include <pthread.h>

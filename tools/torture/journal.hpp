@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The journal every tortured lock keeps beside its data.
 //
 //   acquire (lock / wait returns)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The stranded-sleeper watch (see liveness.hpp).
 #include "liveness.hpp"
 

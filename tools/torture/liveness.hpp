@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stranded sleepers: a thread asleep in futex() on a lock word that nobody
 // is obliged to wake it from.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_mutex and robust_pi_mutex under torture: each copy protects two
 // counters that must be equal outside the critical section; every critical
 // section increments one, yields, increments the other.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_condition_variable under torture: a bounded producer/consumer queue
 // (a robust_mutex and two condition variables). Thread 0 of every worker
 // produces, thread 1 consumes. Item n carries the value n, so a consumer

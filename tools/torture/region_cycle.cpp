@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lock regions retired and replaced by unrelated files (see region_cycle.hpp).
 #include "region_cycle.hpp"
 

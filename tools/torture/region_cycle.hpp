@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lock regions that come and go inside one worker process.
 //
 // The worker's threads join the current region (a one-page memfd holding a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The result line and the --json document of a storm.
 #include <cstdio>
 

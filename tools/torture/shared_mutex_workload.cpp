@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // robust_shared_mutex under torture: two counters, equal outside a writer's
 // critical section. One operation in three writes (as for the mutexes: the
 // journal, one counter, yield, the other); the rest read and check the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The parent of the storm: spawns workers, kills and respawns them, watches
 // liveness, drains, checks (see torture.hpp).
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rfutex torture: a kill storm over every rfutex lock type.
 //
 // A parent process forks worker processes (several threads each) that hammer

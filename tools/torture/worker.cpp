@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A worker process (see worker.hpp).
 #include "worker.hpp"
 

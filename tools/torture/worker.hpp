@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A worker process of the storm: `threads` threads, each running random
 // operations over the shared workloads and the worker's own region cycle
 // until the parent asks for the drain.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One lock type under torture: the locks it puts in the shared arena, the
 // operation a worker thread performs on them, and the checks at the end.
 //

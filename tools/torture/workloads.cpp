@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The lock types the storm runs, in the order their locks are numbered.
 #include "workload.hpp"
 

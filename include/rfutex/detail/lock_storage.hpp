@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bytes of an rfutex lock, identical in every process that maps them —
 // 64-bit and 32-bit, glibc and musl, C and C++. All zero is an unlocked,
 // consistent lock. docs/layout.md describes it in full.

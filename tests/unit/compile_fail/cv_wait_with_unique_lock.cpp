@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Must not compile: wait() takes the mutex itself, not a std::unique_lock.
 // The build's compile-fail check expects the static_assert's message.
 #include <mutex>
