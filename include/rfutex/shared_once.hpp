@@ -74,7 +74,7 @@ class shared_once {
 
   robust_mutex mutex_;
   alignas(4) std::uint32_t done_ = 0;
-  std::uint32_t reserved_ = 0;
+  [[maybe_unused]] std::uint32_t reserved_ = 0;  // keeps the size 48 in 32- and 64-bit processes
 };
 
 static_assert(sizeof(shared_once) == 48);
