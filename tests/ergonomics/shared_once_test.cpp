@@ -14,6 +14,7 @@
 #include "ptrace_stepper.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "rfutex/shared_once.hpp"
+#include "strategy_fixture.hpp"
 
 namespace {
 
@@ -23,6 +24,8 @@ using rfutex::test::shared;
 using rfutex::test::stepped_child;
 
 constexpr std::uint32_t pattern = 0x5eed0000u;
+
+class SharedOnce : public rfutex::test::strategy_test {};
 
 struct arena {
   rfutex::shared_once once;
@@ -43,7 +46,7 @@ bool complete(const arena& a) {
   return true;
 }
 
-TEST(SharedOnce, TheFirstCallerInitialisesAndEveryLaterOneFindsItDone) {
+TEST_F(SharedOnce, TheFirstCallerInitialisesAndEveryLaterOneFindsItDone) {
   shared<arena> a;
   EXPECT_FALSE(a->once.done());
   EXPECT_EQ(a->once.call([&] { build(*a); }), outcome::ran);
@@ -56,7 +59,7 @@ TEST(SharedOnce, TheFirstCallerInitialisesAndEveryLaterOneFindsItDone) {
   EXPECT_TRUE(complete(*a));
 }
 
-TEST(SharedOnce, AnInitThatThrowsLeavesItUndoneForTheNextCaller) {
+TEST_F(SharedOnce, AnInitThatThrowsLeavesItUndoneForTheNextCaller) {
   shared<arena> a;
   EXPECT_THROW(a->once.call([] { throw std::runtime_error("no"); }), std::runtime_error);
   EXPECT_FALSE(a->once.done());
@@ -66,7 +69,7 @@ TEST(SharedOnce, AnInitThatThrowsLeavesItUndoneForTheNextCaller) {
 
 // After a crashed initialiser, a failing init must not poison the once:
 // the mutex inside was made consistent, so a third caller still succeeds.
-TEST(SharedOnce, ACrashThenAFailingInitStillLetsTheNextCallerInitialise) {
+TEST_F(SharedOnce, ACrashThenAFailingInitStillLetsTheNextCallerInitialise) {
   shared<arena> a;
   auto crasher = child_process::fork([&] {
     (void)a->once.call([&] {
@@ -84,7 +87,7 @@ TEST(SharedOnce, ACrashThenAFailingInitStillLetsTheNextCallerInitialise) {
 // SIGKILL after each single instruction of a real call(); afterwards one
 // call() must leave the table complete, running init again unless the dead
 // caller had finished it — and say truthfully which happened.
-TEST(SharedOnce, AnInitialiserKilledAtAnyInstructionIsDetectedAndRedone) {
+TEST_F(SharedOnce, AnInitialiserKilledAtAnyInstructionIsDetectedAndRedone) {
   long total = 0;
   {
     shared<arena> a;
