@@ -6,6 +6,8 @@
 #include <cxxabi.h>
 
 #include <atomic>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <new>
@@ -15,6 +17,8 @@
 #include "rfutex/robust_condition_variable.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "rfutex/robust_pi_mutex.hpp"
+#include "rfutex/robust_shared_mutex.hpp"
+#include "rfutex/shared_once.hpp"
 #include "rfutex/strategy.hpp"
 #include "rfutex/unmap.hpp"
 
@@ -25,9 +29,18 @@ static_assert(sizeof(rfutex_pi_mutex_t) == sizeof(rfutex::robust_pi_mutex) &&
 static_assert(sizeof(rfutex_cond_t) == sizeof(rfutex::robust_condition_variable) &&
               alignof(rfutex_cond_t) == alignof(rfutex::robust_condition_variable));
 
+static_assert(sizeof(rfutex_rwlock_t) == sizeof(rfutex::robust_shared_mutex) &&
+              alignof(rfutex_rwlock_t) == alignof(rfutex::robust_shared_mutex));
+static_assert(sizeof(rfutex_once_t) == sizeof(rfutex::shared_once) &&
+              alignof(rfutex_once_t) == alignof(rfutex::shared_once));
+
 namespace {
 
 // The C objects are the C++ ones: same bytes (asserted above).
+rfutex::robust_shared_mutex& cxx(rfutex_rwlock_t* l) {
+  return *std::launder(reinterpret_cast<rfutex::robust_shared_mutex*>(l));
+}
+rfutex::shared_once& cxx(rfutex_once_t* o) { return *std::launder(reinterpret_cast<rfutex::shared_once*>(o)); }
 rfutex::robust_mutex& cxx(rfutex_mutex_t* m) { return *std::launder(reinterpret_cast<rfutex::robust_mutex*>(m)); }
 rfutex::robust_pi_mutex& cxx(rfutex_pi_mutex_t* m) {
   return *std::launder(reinterpret_cast<rfutex::robust_pi_mutex*>(m));
@@ -179,6 +192,46 @@ int rfutex_cond_timedwait(rfutex_cond_t* c, rfutex_mutex_t* m, clockid_t clock,
 }
 int rfutex_cond_signal(rfutex_cond_t* c) { return cxx(c).notify_one(), 0; }
 int rfutex_cond_broadcast(rfutex_cond_t* c) { return cxx(c).notify_all(), 0; }
+
+int rfutex_rwlock_rdlock(rfutex_rwlock_t* l) { return guarded_call([&] { return from(cxx(l).lock_shared()); }); }
+int rfutex_rwlock_tryrdlock(rfutex_rwlock_t* l) {
+  return guarded_call([&] { return from(cxx(l).try_lock_shared()); });
+}
+int rfutex_rwlock_timedrdlock(rfutex_rwlock_t* l, clockid_t clock, const timespec* deadline) {
+  return guarded_call([&] {
+    return with_deadline(clock, deadline, [&](auto at) { return from(cxx(l).try_lock_shared_until(at)); });
+  });
+}
+int rfutex_rwlock_wrlock(rfutex_rwlock_t* l) { return guarded_call([&] { return from(cxx(l).lock()); }); }
+int rfutex_rwlock_trywrlock(rfutex_rwlock_t* l) { return guarded_call([&] { return from(cxx(l).try_lock()); }); }
+int rfutex_rwlock_timedwrlock(rfutex_rwlock_t* l, clockid_t clock, const timespec* deadline) {
+  return timedlock(cxx(l), clock, deadline);
+}
+int rfutex_rwlock_unlock(rfutex_rwlock_t* l) {
+  return guarded_call([&] {
+    auto& m = cxx(l);
+    if (m.writer() == static_cast<pid_t>(gettid()))
+      m.unlock();
+    else
+      m.unlock_shared();  // EPERM when the caller holds neither side
+    return 0;
+  });
+}
+int rfutex_rwlock_consistent(rfutex_rwlock_t* l) {
+  return guarded_call([&] { return cxx(l).make_consistent(), 0; });
+}
+
+int rfutex_once_call(rfutex_once_t* o, void (*init)(void*), void* arg) {
+  if (init == nullptr) return EINVAL;
+  return guarded_call([&] {
+    switch (cxx(o).call([&] { init(arg); })) {
+      case rfutex::shared_once::outcome::ran: return 0;
+      case rfutex::shared_once::outcome::ran_after_crash: return EOWNERDEAD;
+      case rfutex::shared_once::outcome::already_done: return EALREADY;
+    }
+    return EINVAL;
+  });
+}
 
 int rfutex_unmap(void* address, size_t length) {
   return guarded_call([&] { return rfutex::unmap(address, length), 0; });

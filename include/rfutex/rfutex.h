@@ -64,6 +64,17 @@ typedef struct rfutex_cond {
   RFUTEX_ALIGNAS(4) unsigned char rfutex_opaque[8];
 } rfutex_cond_t;
 
+/* rfutex::robust_shared_mutex (640 bytes) and rfutex::shared_once (48). */
+typedef struct rfutex_rwlock {
+  RFUTEX_ALIGNAS(8) unsigned char rfutex_opaque[640];
+} rfutex_rwlock_t;
+
+typedef struct rfutex_once {
+  RFUTEX_ALIGNAS(8) unsigned char rfutex_opaque[48];
+} rfutex_once_t;
+
+#define RFUTEX_RWLOCK_INITIALIZER {{0}}
+#define RFUTEX_ONCE_INITIALIZER {{0}}
 #define RFUTEX_MUTEX_INITIALIZER {{0}}
 #define RFUTEX_PI_MUTEX_INITIALIZER {{0}}
 #define RFUTEX_COND_INITIALIZER {{0}}
@@ -103,6 +114,31 @@ int rfutex_cond_timedwait(rfutex_cond_t* c, rfutex_mutex_t* m, clockid_t clock,
                           const struct timespec* deadline);
 int rfutex_cond_signal(rfutex_cond_t* c);
 int rfutex_cond_broadcast(rfutex_cond_t* c);
+
+/* Reader-writer lock that survives any reader's or writer's death
+ * (rfutex/robust_shared_mutex.hpp). rdlock/wrlock return 0 or EOWNERDEAD
+ * (a writer died mid-update and nobody repaired yet: readers hold it shared
+ * and may read; a writer holds it exclusively and repairs, then
+ * rfutex_rwlock_consistent), ENOTRECOVERABLE, EDEADLK (wrlock while holding
+ * it shared, or either while holding it exclusively), EAGAIN (rdlock by a
+ * thread that holds every reader slot itself); try* EBUSY; timed* ETIMEDOUT
+ * (deadline absolute on CLOCK_MONOTONIC or CLOCK_REALTIME, else EINVAL).
+ * unlock releases whichever side the caller holds (EPERM: neither). */
+int rfutex_rwlock_rdlock(rfutex_rwlock_t* l);
+int rfutex_rwlock_tryrdlock(rfutex_rwlock_t* l);
+int rfutex_rwlock_timedrdlock(rfutex_rwlock_t* l, clockid_t clock, const struct timespec* deadline);
+int rfutex_rwlock_wrlock(rfutex_rwlock_t* l);
+int rfutex_rwlock_trywrlock(rfutex_rwlock_t* l);
+int rfutex_rwlock_timedwrlock(rfutex_rwlock_t* l, clockid_t clock, const struct timespec* deadline);
+int rfutex_rwlock_unlock(rfutex_rwlock_t* l);
+int rfutex_rwlock_consistent(rfutex_rwlock_t* l);
+
+/* Crash-safe one-time initialisation (rfutex/shared_once.hpp): runs
+ * init(arg) unless some call completed it; an initialiser that died half-way
+ * is detected and init runs again. Returns 0 (this call ran init), EOWNERDEAD
+ * (it ran init after an earlier initialiser died), EALREADY (done before),
+ * or the lock's errors. */
+int rfutex_once_call(rfutex_once_t* o, void (*init)(void* arg), void* arg);
 
 /* The unmap guard: munmap through it (see rfutex/unmap.hpp). */
 int rfutex_unmap(void* address, size_t length);
