@@ -91,6 +91,44 @@ acquire_outcome acquire_pi(std::uint32_t* word, thread_state& me, std::uintptr_t
 
 }  // namespace
 
+namespace {
+
+enum class sleep_result : unsigned char {
+  slept,      // woken, or the word changed before we slept, or a signal: read it again
+  changed,    // setting FUTEX_WAITERS failed: `v` holds the word's new value
+  timed_out,  // the deadline passed; `pending` cleared
+};
+
+// One sleep of a waiter on `word`, last read as `v` with an owner: sets
+// FUTEX_WAITERS if missing, so that the owner's release wakes us, then
+// FUTEX_WAIT. `pending` is set by the caller and stays set while we sleep
+// (see "Liveness"). Throws on a futex error, `pending` cleared.
+sleep_result sleep_while_held(std::uint32_t* word, std::uint32_t& v, thread_state& me,
+                              const deadline* until) {
+  std::atomic_ref<std::uint32_t> w(*word);
+  if ((v & futex_waiters) == 0) {
+    // relaxed: the bit only tells the owner's release to call FUTEX_WAKE;
+    // the kernel re-checks the word under its own lock before we sleep.
+    if (!w.compare_exchange_weak(v, v | futex_waiters, std::memory_order_relaxed,
+                                 std::memory_order_relaxed))
+      return sleep_result::changed;
+    v |= futex_waiters;
+  }
+  const long r = sys::futex_wait(word, v, until ? &until->at : nullptr,
+                                 until ? until->clock : sys::futex_clock::monotonic);
+  if (r == -ETIMEDOUT) {
+    clear_pending(me.host);
+    return sleep_result::timed_out;
+  }
+  if (r < 0 && r != -EAGAIN && r != -EINTR) {
+    clear_pending(me.host);
+    fail_futex(r, "rfutex: FUTEX_WAIT");
+  }
+  return sleep_result::slept;
+}
+
+}  // namespace
+
 acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
                         wait_policy policy, const deadline* until) {
   std::atomic_ref<std::uint32_t> w(*word);
@@ -120,24 +158,9 @@ acquire_outcome acquire(std::uint32_t* word, thread_state& me, lock_kind kind,
       clear_pending(me.host);
       return acquire_outcome::busy;
     }
-    if ((v & futex_waiters) == 0) {
-      // relaxed: the bit only tells the owner's release to call FUTEX_WAKE;
-      // the kernel re-checks the word under its own lock before we sleep.
-      if (!w.compare_exchange_weak(v, v | futex_waiters, std::memory_order_relaxed,
-                                   std::memory_order_relaxed))
-        continue;
-      v |= futex_waiters;
-    }
-    const long r = sys::futex_wait(word, v, until ? &until->at : nullptr,
-                                   until ? until->clock : sys::futex_clock::monotonic);
-    if (r == -ETIMEDOUT) {
-      clear_pending(me.host);
-      return acquire_outcome::timed_out;
-    }
-    if (r < 0 && r != -EAGAIN && r != -EINTR) {
-      clear_pending(me.host);
-      fail_futex(r, "rfutex: FUTEX_WAIT");
-    }
+    const sleep_result s = sleep_while_held(word, v, me, until);
+    if (s == sleep_result::changed) continue;
+    if (s == sleep_result::timed_out) return acquire_outcome::timed_out;
     slept = futex_waiters;
     v = w.load(std::memory_order_relaxed);
   }
@@ -153,30 +176,14 @@ acquire_outcome await_free(std::uint32_t* word, thread_state& me, wait_policy po
   if (policy == wait_policy::no_wait) return acquire_outcome::busy;
   set_pending(me.host, node_of(word, me.host));
   bool slept = false;
-  for (;;) {
-    if ((v & futex_waiters) == 0) {
-      // relaxed: as in acquire(); the kernel re-checks the value.
-      if (!w.compare_exchange_weak(v, v | futex_waiters, std::memory_order_relaxed,
-                                   std::memory_order_relaxed)) {
-        if ((v & futex_tid_mask) == 0) break;
-        continue;
-      }
-      v |= futex_waiters;
+  do {
+    const sleep_result s = sleep_while_held(word, v, me, until);
+    if (s == sleep_result::timed_out) return acquire_outcome::timed_out;
+    if (s == sleep_result::slept) {
+      slept = true;
+      v = w.load(std::memory_order_acquire);
     }
-    const long r = sys::futex_wait(word, v, until ? &until->at : nullptr,
-                                   until ? until->clock : sys::futex_clock::monotonic);
-    if (r == -ETIMEDOUT) {
-      clear_pending(me.host);
-      return acquire_outcome::timed_out;
-    }
-    if (r < 0 && r != -EAGAIN && r != -EINTR) {
-      clear_pending(me.host);
-      fail_futex(r, "rfutex: FUTEX_WAIT");
-    }
-    slept = true;
-    v = w.load(std::memory_order_acquire);
-    if ((v & futex_tid_mask) == 0) break;
-  }
+  } while ((v & futex_tid_mask) != 0);
   // Having slept, pass the wake-up on (see the header). `pending` is still
   // set, so a death before this call makes the kernel wake the next waiter.
   if (slept) sys::futex_wake(word, INT_MAX);
