@@ -36,6 +36,9 @@ TEST_F(CApiPosix, PiDeadlockCycleIsEdeadlkForLockAndEtimedoutForTimedlock) {
   EXPECT_EQ(rfutex_c_check_pi_deadlock_cycle(), 0) << "line in c_api_posix_checks.c";
 }
 TEST_F(CApiPosix, BytesThatAreNoLockAreEinval) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "UBSan (built with ASan here) stops at the misaligned lock this check passes on purpose";
+#endif
   EXPECT_EQ(rfutex_c_check_bad_bytes(), 0) << "line in c_api_posix_checks.c";
 }
 

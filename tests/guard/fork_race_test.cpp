@@ -172,6 +172,9 @@ class ForkChildUnderThePreload : public ::testing::TestWithParam<const char*> {
 #if defined(__SANITIZE_THREAD__)
     GTEST_SKIP() << "ThreadSanitizer's runtime cannot be single-stepped through";
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "an AddressSanitizer program refuses a preloaded library ahead of its runtime";
+#endif
     ::alarm(60);  // a hang fails fast
   }
   void TearDown() override { ::alarm(0); }

@@ -64,6 +64,9 @@ class BadInput : public rfutex::test::strategy_test {
 TYPED_TEST_SUITE(BadInput, rfutex::test::robust_mutex_types, rfutex::test::mutex_type_names);
 
 TYPED_TEST(BadInput, MisalignedLockIsEinvalUpFront) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "UBSan (built with ASan here) stops at the misaligned reference this test makes on purpose";
+#endif
   for (std::size_t offset : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
     raw_lock<TypeParam> raw(0);
     auto& m = raw.at(offset);
@@ -214,6 +217,9 @@ TYPED_TEST(BadInput, OwnerAliveWhileAnotherThreadHoldsIt) {
 // Read-only memory is not refused: the first store faults, as with
 // pthread_mutex_lock (documented in robust_mutex.hpp and docs/errors.md).
 TYPED_TEST(BadInput, ReadOnlyMemoryFaults) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer turns the expected SIGSEGV into its own report and exit";
+#endif
   void* p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(p, MAP_FAILED);
   auto child = rfutex::test::child_process::fork([&] {
