@@ -3,6 +3,7 @@
 // each gives its documented error (docs/errors.md), never a hang, a crash or
 // a silent success. Potential hangs are bounded by alarm().
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -188,6 +189,10 @@ TYPED_TEST(BadInput, LockWordCopiedWhileHeld) {
     EXPECT_TRUE(original.owner_alive());
     original.unlock();
   }).join();
+  // join() returns when the thread's TID is cleared, a little before the
+  // kernel lets the task go; owner_alive() asks the kernel.
+  const std::string task = "/proc/self/task/" + std::to_string(holder);
+  while (::access(task.c_str(), F_OK) == 0) sched_yield();
   auto& m = *reinterpret_cast<TypeParam*>(copy);
   EXPECT_EQ(m.owner(), holder);
   EXPECT_FALSE(m.owner_alive()) << "the holder thread has exited";

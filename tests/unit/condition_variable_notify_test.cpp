@@ -4,6 +4,8 @@
 // stopped by ptrace exactly at the entry of that FUTEX_WAIT — the window
 // held open — so the test needs no luck and no timing.
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <sys/ptrace.h>
 #include <unistd.h>
 
@@ -69,9 +71,18 @@ TYPED_TEST(ConditionVariableNotify, ANotifyBeforeTheWaiterSleepsIsNotLost) {
   // Let it go, untraced. It either returns from wait() or goes to sleep on
   // the sequence word for good: the notify was lost.
   ASSERT_EQ(::ptrace(PTRACE_DETACH, waiter.pid(), nullptr, nullptr), 0);
+  // Asleep on the word means lost only once it stays so: a waiter just
+  // entering FUTEX_WAIT (about to get EAGAIN) reads the same in /proc while
+  // it waits for a CPU, which under QEMU can last a while. Waiting 1 s more
+  // only delays a failure; it never lets one pass.
   bool lost = false;
+  auto asleep_since = std::chrono::steady_clock::time_point::max();
   while (!has_returned(a->returned)) {
-    if (rfutex::test::blocked_in_futex_on(waiter.pid(), waiter.pid(), &a->cv)) {
+    if (!rfutex::test::blocked_in_futex_on(waiter.pid(), waiter.pid(), &a->cv)) {
+      asleep_since = std::chrono::steady_clock::time_point::max();
+    } else if (asleep_since == std::chrono::steady_clock::time_point::max()) {
+      asleep_since = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - asleep_since > std::chrono::seconds(1)) {
       lost = true;
       break;
     }
