@@ -84,8 +84,7 @@ inline void open_journal(thread_context& t, journal& j, std::uint64_t a, std::ui
   j.holder = t.incarnation + 1;
   // release: the snapshot and holder are in memory before the flag says
   // "open" (a SIGKILL leaves exactly the stores made so far).
-  std::atomic_thread_fence(std::memory_order_release);
-  journal_detail::open_flag(j).store(1, std::memory_order_relaxed);
+  journal_detail::open_flag(j).store(1, std::memory_order_release);
 }
 
 // Returns false (after recording a failure) when another holder's id is in
@@ -98,8 +97,7 @@ inline bool close_journal(thread_context& t, journal& j, const char* lock_name) 
   }
   ++j.commits;
   // release: the data changes are in memory before the flag says "closed".
-  std::atomic_thread_fence(std::memory_order_release);
-  journal_detail::open_flag(j).store(0, std::memory_order_relaxed);
+  journal_detail::open_flag(j).store(0, std::memory_order_release);
   return true;
 }
 
