@@ -200,6 +200,9 @@ std::vector<long> kill_instants(long total) {
 // SIGKILL after every single instruction of a real lock_shared(): the slot
 // is never lost, a writer always gets in afterwards.
 TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfLockSharedNeverBlocksAWriter) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
+#endif
   const auto setup = [](arena& a) { prepare_reader(a); };
   const auto traced = [](arena& a) { (void)a.m.lock_shared(); };
   const long total = steps_of(setup, traced);
@@ -220,6 +223,9 @@ TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfLockSharedNeverBlocksAWr
 // The same for unlock_shared(), with the writer already asleep waiting for
 // the reader's slot when the reader dies.
 TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfUnlockSharedWakesTheWaitingWriter) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
+#endif
   const auto setup = [](arena& a) {
     prepare_reader(a);
     (void)a.m.lock_shared();
@@ -247,6 +253,9 @@ TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfUnlockSharedWakesTheWait
 // (it re-checks the writer word after taking its slot, and backs off) — it
 // ends up in a futex call instead of returning.
 TEST_F(SharedMutexDeath, AReaderStoppedAnywhereNeverEntersBesideAWriter) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
+#endif
   const auto setup = [](arena& a) { prepare_reader(a); };
   const auto traced = [](arena& a) { (void)a.m.lock_shared(); };
   const long total = steps_of(setup, traced);
