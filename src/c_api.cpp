@@ -22,6 +22,8 @@
 #include "rfutex/strategy.hpp"
 #include "rfutex/unmap.hpp"
 
+#include "protocol/misaligned.hpp"
+
 static_assert(sizeof(rfutex_mutex_t) == sizeof(rfutex::robust_mutex) &&
               alignof(rfutex_mutex_t) == alignof(rfutex::robust_mutex));
 static_assert(sizeof(rfutex_pi_mutex_t) == sizeof(rfutex::robust_pi_mutex) &&
@@ -108,8 +110,7 @@ int with_deadline(clockid_t clock, const timespec* deadline, F f) {
 template <class M>
 int destroy(M& m) {
   auto* bytes = reinterpret_cast<rfutex::detail::lock_storage*>(&m);
-  if (reinterpret_cast<std::uintptr_t>(bytes) % alignof(rfutex::detail::lock_storage) != 0)
-    return EINVAL;
+  if (rfutex::protocol::misaligned(bytes, alignof(rfutex::detail::lock_storage))) return EINVAL;
   // relaxed: a snapshot; destroying a mutex others still use is the caller's error.
   if (std::atomic_ref<std::uint32_t>(bytes->state).load(std::memory_order_relaxed) >
       rfutex::detail::state_not_recoverable)

@@ -14,6 +14,7 @@
 
 #include "protocol/fast_path.hpp"
 #include "protocol/lock_protocol.hpp"
+#include "protocol/misaligned.hpp"
 #include "linux/thread_liveness.hpp"
 #include "protocol/thread_state.hpp"
 
@@ -49,7 +50,7 @@ std::atomic_ref<std::uint32_t> state_of(detail::lock_storage& s) {
 }
 
 bool misaligned(const detail::lock_storage& s) {
-  return reinterpret_cast<std::uintptr_t>(&s) % alignof(detail::lock_storage) != 0;
+  return protocol::misaligned(&s, alignof(detail::lock_storage));
 }
 
 // Refuses bytes that cannot be a usable rfutex lock, before anything waits on

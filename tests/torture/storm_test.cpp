@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Short storms of `rfutex torture` on the strategy CTest selects: PASS, with
+// A short storm of `rfutex torture` on the default strategy: PASS, with
 // every figure that proves the storm did its work (kills of holders, owner
 // deaths recovered, regions retired and their replacement files checked).
 // Inside the VM (RFUTEX_VM set) the storm is longer.
@@ -16,8 +16,8 @@
 namespace rfutex::test {
 namespace {
 
-// In the VM (TCG, no KVM: ~10x slower) a short storm per strategy fits the
-// runner's per-binary bound; the long storms run on the host (.ci/run).
+// In the VM (TCG, no KVM: ~10x slower) a short storm fits the runner's
+// per-binary bound; the long storms run on the host (.ci/run).
 long storm_kills() { return std::getenv("RFUTEX_VM") != nullptr ? 200 : 300; }
 
 struct storm_outcome {

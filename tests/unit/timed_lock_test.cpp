@@ -80,7 +80,7 @@ struct offset_clock {
   using period = std::nano;
   using duration = std::chrono::nanoseconds;
   using time_point = std::chrono::time_point<offset_clock>;
-  static constexpr bool is_steady = true;
+  [[maybe_unused]] static constexpr bool is_steady = true;
   static time_point now() noexcept {
     return time_point(std::chrono::steady_clock::now().time_since_epoch() + 1000h);
   }
