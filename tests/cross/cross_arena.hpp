@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The memory shared by the processes of the cross-width test: the three
+// The memory shared by the processes of the cross-width test: the four
 // locks under test and what each protects, the kill plan and the record of
 // every recovery. Only 4-byte fields and rfutex locks (alignas 8), so the
 // bytes are the same in a 64-bit and a 32-bit process (checked below).
@@ -11,6 +11,7 @@
 #include "rfutex/robust_condition_variable.hpp"
 #include "rfutex/robust_mutex.hpp"
 #include "rfutex/robust_pi_mutex.hpp"
+#include "rfutex/robust_shared_mutex.hpp"
 
 namespace rfutex::cross {
 
@@ -25,9 +26,11 @@ enum target : std::uint32_t {
                  // a critical section, a wait, ...)
   holding_m = 1,  // the victim holds the mutex (it waits there to be killed)
   holding_pm = 2,  // the victim holds the PI mutex
+  holding_rw = 3,  // the victim holds the reader-writer lock exclusively
+  holding_rw_shared = 4,  // the victim holds it shared (a reader)
 };
 
-enum lock_index : std::uint32_t { mutex_lock = 0, pi_lock = 1, cv_lock = 2, lock_count = 3 };
+enum lock_index : std::uint32_t { mutex_lock = 0, pi_lock = 1, cv_lock = 2, rw_lock = 3, lock_count = 4 };
 
 // A counter with one share per peer incarnation, and the undo journal of the
 // update in progress: after an owner death the recoverer rolls it back, so
@@ -68,14 +71,21 @@ struct arena {
   // Recoveries: owner_died acquisitions in a killer's sweep, [lock][role of
   // the recoverer]; and owner_died anywhere else (must stay 0).
   std::uint32_t recovered[lock_count][2];
+  // Readers killed holding rw whose hold the killer's writer sweep found
+  // gone (no owner death), per role of the killer.
+  std::uint32_t readers_freed[2];
   std::uint32_t unexpected_owner_died;
   std::uint32_t failures;
+  robust_shared_mutex rw;        // data[rw_lock]: written under lock(), checked under lock_shared()
 };
 
 static_assert(sizeof(counted) == 4 * (5 + max_slots));
 static_assert(offsetof(arena, pm) == 40 && offsetof(arena, cm) == 80 && offsetof(arena, cv) == 120 &&
               offsetof(arena, data) == 128);
-static_assert(offsetof(arena, turn) == 128 + 3 * sizeof(counted));
-static_assert(sizeof(arena) == 128 + 3 * sizeof(counted) + 4 * (2 + 6 + 1 + 3 * max_kills + 2 + 6 + 2));
+static_assert(offsetof(arena, turn) == 128 + lock_count * sizeof(counted));
+inline constexpr std::size_t arena_fields_end =
+    128 + lock_count * sizeof(counted) + 4 * (2 + 6 + 1 + 3 * max_kills + 2 + 2 * lock_count + 2 + 2);
+static_assert(offsetof(arena, rw) == (arena_fields_end + 7) / 8 * 8);
+static_assert(sizeof(arena) == offsetof(arena, rw) + sizeof(robust_shared_mutex));
 
 }  // namespace rfutex::cross

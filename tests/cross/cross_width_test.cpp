@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 // 64-bit and 32-bit processes on one lock. Two peers (tests/cross/peer.cpp),
-// one per role, share a robust_mutex, a robust_pi_mutex and a
-// robust_condition_variable (with its mutex) in one memfd, inherited through
-// exec. They contend on all three and kill each other by a seeded plan:
-// either at once, wherever the victim is, or while it holds the mutex or the
-// PI mutex. The killer recovers every owner death before the victim's
+// one per role, share a robust_mutex, a robust_pi_mutex, a
+// robust_condition_variable (with its mutex) and a robust_shared_mutex in one
+// memfd, inherited through exec. They contend on all four and kill each
+// other by a seeded plan: either at once, wherever the victim is, or while it
+// holds the mutex, the PI mutex, or the reader-writer lock exclusively or
+// shared. The killer recovers every owner death before the victim's
 // successor starts, so each is recovered by the other role's process — in
-// the mixed case, by the other width. Checked at the end: every peer
-// finished its loop, no owner death was met outside a killer's sweep, each
-// planned death while holding was recovered, the three counters are exact
+// the mixed case, by the other width; a killed reader's hold must simply be
+// gone. Checked at the end: every peer finished its loop, no owner death was
+// met outside a killer's sweep, each planned death while holding was
+// recovered (or, for a reader, found released), the four counters are exact
 // (total == sum of every incarnation's share), and the locks are consistent.
 //
 // The 32-bit peer comes from the i386 build tree named by RFUTEX_TREE_i386
@@ -42,7 +44,7 @@ namespace {
 using namespace rfutex::cross;
 
 constexpr int peer_exit_ok = 0;
-constexpr std::uint32_t kills_per_killer = 4;  // each role kills the other this often
+constexpr std::uint32_t kills_per_killer = 6;  // each role kills the other this often
 constexpr long sweep_limit_s = 120;            // a killer's sweep must end by then
 
 std::string peer_in(const std::string& tree) { return tree + "/tests/cross/rfutex_cross_width_peer"; }
@@ -52,9 +54,9 @@ std::uint32_t seed_from_env(std::uint32_t fallback) {
   return s != nullptr ? static_cast<std::uint32_t>(std::strtoul(s, nullptr, 0)) : fallback;
 }
 
-// Per killer: one death while holding the mutex, one while holding the PI
-// mutex, the rest anywhere after a random delay; the order of all steps
-// shuffled by the seed.
+// Per killer: one death while holding each of the mutex, the PI mutex, the
+// reader-writer lock exclusively and shared, the rest anywhere after a
+// random delay; the order of all steps shuffled by the seed.
 std::vector<kill_step> make_plan(std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<std::uint32_t> delay(0, 400);
@@ -62,7 +64,9 @@ std::vector<kill_step> make_plan(std::uint32_t seed) {
   for (std::uint32_t killer = 0; killer < 2; ++killer) {
     plan.push_back({killer, holding_m, 0});
     plan.push_back({killer, holding_pm, 0});
-    for (std::uint32_t i = 2; i < kills_per_killer; ++i) plan.push_back({killer, anywhere, delay(rng)});
+    plan.push_back({killer, holding_rw, 0});
+    plan.push_back({killer, holding_rw_shared, 0});
+    for (std::uint32_t i = 4; i < kills_per_killer; ++i) plan.push_back({killer, anywhere, delay(rng)});
   }
   std::shuffle(plan.begin(), plan.end(), rng);
   return plan;
@@ -161,15 +165,21 @@ class CrossWidth : public rfutex::test::strategy_test {
     for (std::uint32_t role = 0; role < 2; ++role) {
       EXPECT_GE(a_->recovered[mutex_lock][role], 1u) << "role " << role << ", mutex";
       EXPECT_GE(a_->recovered[pi_lock][role], 1u) << "role " << role << ", PI mutex";
+      EXPECT_GE(a_->recovered[rw_lock][role], 1u) << "role " << role << ", reader-writer lock";
+      EXPECT_GE(a_->readers_freed[role], 1u) << "role " << role << ", a killed reader";
     }
-    std::printf("owner deaths recovered by role 0 / role 1: mutex %u/%u, PI mutex %u/%u, cv mutex %u/%u\n",
+    std::printf("owner deaths recovered by role 0 / role 1: mutex %u/%u, PI mutex %u/%u, cv mutex %u/%u, "
+                "rwlock %u/%u; killed readers' holds found released %u/%u\n",
                 a_->recovered[mutex_lock][0], a_->recovered[mutex_lock][1], a_->recovered[pi_lock][0],
-                a_->recovered[pi_lock][1], a_->recovered[cv_lock][0], a_->recovered[cv_lock][1]);
+                a_->recovered[pi_lock][1], a_->recovered[cv_lock][0], a_->recovered[cv_lock][1],
+                a_->recovered[rw_lock][0], a_->recovered[rw_lock][1], a_->readers_freed[0],
+                a_->readers_freed[1]);
 
     // The locks are free and consistent; every counter is exact.
     EXPECT_EQ(a_->m.lock(), rfutex::lock_status::acquired);
     EXPECT_EQ(a_->pm.lock(), rfutex::lock_status::acquired);
     EXPECT_EQ(a_->cm.lock(), rfutex::lock_status::acquired);
+    EXPECT_EQ(a_->rw.lock(), rfutex::lock_status::acquired);
     for (std::uint32_t i = 0; i < lock_count; ++i) {
       const counted& d = a_->data[i];
       std::uint64_t sum = 0;
@@ -178,6 +188,7 @@ class CrossWidth : public rfutex::test::strategy_test {
       EXPECT_EQ(d.total, sum) << "lock " << i << ": an increment was lost or doubled";
       EXPECT_GT(d.total, 0u) << "lock " << i;
     }
+    a_->rw.unlock();
     a_->cm.unlock();
     a_->pm.unlock();
     a_->m.unlock();

@@ -5,7 +5,9 @@
 //   rfutex_cross_width_peer <memfd> <role 0|1> <slot>
 //
 // Loop: a condition-variable round (strict alternation with the other role),
-// then increments under the mutex and under the PI mutex. When the kill plan
+// then increments under the mutex, the PI mutex and the reader-writer lock
+// held exclusively, and checks of that lock's counter while holding it
+// shared. When the kill plan
 // names this role as killer, it SIGKILLs the other role's peer at the
 // planned point and at once takes every lock ("the sweep"): an owner death
 // it finds was the victim's, and is repaired from the journal here — by the
@@ -112,13 +114,27 @@ void lock_repairing(M& m, counted& d, lock_index which, bool in_sweep) {
   }
 }
 
-void sweep() {
+// `reader_killed`: the victim was killed holding rw shared. Its hold must
+// be gone (the kernel released its reader slot) and no owner death
+// reported: a reader changes nothing that needs repair.
+void sweep(bool reader_killed) {
   lock_repairing(a->m, a->data[mutex_lock], mutex_lock, true);
   a->m.unlock();
   lock_repairing(a->pm, a->data[pi_lock], pi_lock, true);
   a->pm.unlock();
   lock_repairing(a->cm, a->data[cv_lock], cv_lock, true);
   a->cm.unlock();
+  // A reader's hold that was not released would block this for ever (the
+  // alarm ends the peer and fails the test).
+  if (a->rw.lock() == lock_status::owner_died) {
+    if (reader_killed) fail("a reader's death was reported as a writer's (owner_died)");
+    roll_back(a->data[rw_lock]);
+    std::atomic_ref<std::uint32_t>(a->recovered[rw_lock][role]).fetch_add(1, std::memory_order_relaxed);
+    a->rw.make_consistent();
+  }
+  a->rw.unlock();
+  if (reader_killed)
+    std::atomic_ref<std::uint32_t>(a->readers_freed[role]).fetch_add(1, std::memory_order_relaxed);
 }
 
 // Performs the due step if this role is its killer and its point is
@@ -141,7 +157,7 @@ void maybe_kill(bool victim_active) {
   ::close(pidfd);
   put(a->pid[other], 0);
   put(a->phase[other], anywhere);
-  sweep();
+  sweep(s->what == holding_rw_shared);
   // release: the sweep's repairs happen-before the next step and the respawn.
   std::atomic_ref<std::uint32_t>(a->next_kill).fetch_add(1, std::memory_order_release);
   std::atomic_ref<std::uint32_t>(a->kills_done).fetch_add(1, std::memory_order_release);
@@ -173,6 +189,42 @@ void lock_for_work(M& m, counted& d, lock_index which) {
     }
   }
   lock_repairing(m, d, which, false);
+}
+
+// Under rw held shared: the counter is whole (no update half done, none
+// lost). The victim of a holding_rw_shared step waits here to be killed.
+void read_under(rfutex::robust_shared_mutex& rw) {
+  const counted& d = a->data[rw_lock];
+  for (int i = 0; i < 3; ++i) {
+    maybe_kill(true);
+    lock_status status = lock_status::acquired;
+    if (killer_of_a_holding_step()) {
+      // The victim may hold rw exclusively: poll, checking for the kill point.
+      for (;;) {
+        auto r = rw.try_lock_shared();
+        if (r) {
+          status = r.owner_died() ? lock_status::owner_died : lock_status::acquired;
+          break;
+        }
+        maybe_kill(true);
+        ::sched_yield();
+      }
+    } else {
+      status = rw.lock_shared();
+    }
+    // Every writer death is repaired in the killer's sweep, before anyone
+    // else takes rw.
+    if (status == lock_status::owner_died)
+      std::atomic_ref<std::uint32_t>(a->unexpected_owner_died).fetch_add(1, std::memory_order_relaxed);
+    std::uint32_t sum = 0;
+    for (std::uint32_t s = 0; s < max_slots; ++s) sum += get(d.by_slot[s]);
+    if (get(d.journal_valid) != 0 || get(d.total) != sum) fail("a reader saw a half-done update");
+    if (must_hold(holding_rw_shared)) {
+      put(a->phase[role], holding_rw_shared);
+      for (;;) ::sched_yield();  // killed here, holding rw shared
+    }
+    rw.unlock_shared();
+  }
 }
 
 // One strict-alternation round on the condition variable. False: stop.
@@ -248,6 +300,8 @@ int main(int argc, char** argv) {
       maybe_kill(true);
       work_under(a->m, mutex_lock, holding_m);
       work_under(a->pm, pi_lock, holding_pm);
+      work_under(a->rw, rw_lock, holding_rw);
+      read_under(a->rw);
     }
   } catch (const std::exception& e) {
     fail(e.what());
