@@ -100,10 +100,7 @@ TEST_F(SharedOnce, AnInitialiserKilledAtAnyInstructionIsDetectedAndRedone) {
   }
   ASSERT_GT(total, 20) << "call() was not stepped";
   int ran = 0, ran_after_crash = 0, already_done = 0;
-  // Every instruction; in slow sanitizer builds (thousands of them) an even
-  // sample of 400, the last included.
-  const long stride = total > 400 ? total / 400 : 1;
-  for (long k = 0; k <= total; k = k < total && k + stride > total ? total : k + stride) {
+  for (long k : rfutex::test::kill_instants(total)) {
     shared<arena> a;
     stepped_child c([&] { (void)a->warm_up.lock(); a->warm_up.unlock(); },
                     [&] { (void)a->once.call([&] { build(*a); }); });

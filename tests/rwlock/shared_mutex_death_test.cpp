@@ -33,6 +33,7 @@ using rfutex::try_status;
 using rfutex::test::child_process;
 using rfutex::test::errno_thrown_by;
 using rfutex::test::event;
+using rfutex::test::kill_instants;
 using rfutex::test::shared;
 using rfutex::test::stepped_child;
 
@@ -185,16 +186,6 @@ TEST_F(SharedMutexDeath, AWritersDeathWakesEveryWaitingReader) {
   writer.wait();
   for (auto& r : readers)
     EXPECT_TRUE(rfutex::test::exited_with(r->wait(), 0)) << "a reader slept on after the writer died";
-}
-
-// Instants to kill at: every instruction, or (slow sanitizer builds with
-// thousands of them) an even sample of 400.
-std::vector<long> kill_instants(long total) {
-  const long stride = total > 400 ? total / 400 : 1;
-  std::vector<long> at;
-  for (long k = 0; k <= total; k += stride) at.push_back(k);
-  if (at.back() != total) at.push_back(total);
-  return at;
 }
 
 // SIGKILL after every single instruction of a real lock_shared(): the slot

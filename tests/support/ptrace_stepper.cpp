@@ -161,4 +161,12 @@ int stepped_child::kill() {
   return status;
 }
 
+std::vector<long> kill_instants(long total) {
+  const long stride = total > 400 ? total / 400 : 1;
+  std::vector<long> at;
+  for (long k = 0; k <= total; k += stride) at.push_back(k);
+  if (at.back() != total) at.push_back(total);
+  return at;
+}
+
 }  // namespace rfutex::test

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <chrono>
 #include <functional>
+#include <vector>
 
 namespace rfutex::test {
 
@@ -61,5 +62,10 @@ class stepped_child {
   long steps_ = 0;
   std::uint32_t* done_ = nullptr;  // shared with the child
 };
+
+// The instants (instruction counts 0..total) a kill-at-every-instruction
+// test kills at: every one, or in slow sanitizer builds with thousands of
+// instructions an even sample of 400, the last always included.
+std::vector<long> kill_instants(long total);
 
 }  // namespace rfutex::test
