@@ -346,7 +346,8 @@ int rfutex_c_check_condition_variable(void) {
 }
 
 /* True while thread `tid` of this process sleeps in futex() on `word`
- * (/proc/self/task/<tid>/syscall: the number, then the first argument). */
+ * (/proc/self/task/<tid>/syscall: the number, then the first argument).
+ * 32-bit builds call futex_time64 (64-bit timespecs). */
 static int asleep_on(pid_t tid, const void* word) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
@@ -356,7 +357,11 @@ static int asleep_on(pid_t tid, const void* word) {
   unsigned long arg0 = 0;
   const int fields = fscanf(f, "%ld %lx", &nr, &arg0);
   fclose(f);
-  return fields == 2 && nr == SYS_futex && arg0 == (unsigned long)(uintptr_t)word;
+  int is_futex = nr == SYS_futex;
+#ifdef SYS_futex_time64
+  is_futex = is_futex || nr == SYS_futex_time64;
+#endif
+  return fields == 2 && is_futex && arg0 == (unsigned long)(uintptr_t)word;
 }
 
 static rfutex_mutex_t signal_mutex = RFUTEX_MUTEX_INITIALIZER;

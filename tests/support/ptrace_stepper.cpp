@@ -128,10 +128,10 @@ registers stepped_child::regs() const {
   iovec io{&r, sizeof r};
   if (ptrace_call(PTRACE_GETREGSET, pid_, NT_PRSTATUS, reinterpret_cast<std::uintptr_t>(&io)) != 0)
     fail("PTRACE_GETREGSET");
-  // x8 carries the syscall number (the kernel does not change it); x1 the
-  // second argument (only x0 receives the result).
+  // x8 carries the syscall number (the kernel does not change it); x0 and x1
+  // the first two arguments (x0 receives the result: valid at the entry stop).
   return {static_cast<std::uintptr_t>(r.pc), static_cast<std::uintptr_t>(r.regs[8]),
-          static_cast<std::uintptr_t>(r.regs[1])};
+          static_cast<std::uintptr_t>(r.regs[0]), static_cast<std::uintptr_t>(r.regs[1])};
 #else
   if (ptrace_call(PTRACE_GETREGS, pid_, 0, reinterpret_cast<std::uintptr_t>(&r)) != 0)
     fail("PTRACE_GETREGS");
