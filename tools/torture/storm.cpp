@@ -564,11 +564,19 @@ result storm::run() {
   if (ctl_->failures.load() == 0 && r_.failures.empty()) final_checks();
   if (o_.progress) std::printf("\r%100s\r", "");
 
-  if (ctl_->failures.load() != 0)
-    r_.failures.insert(r_.failures.begin(), std::string(ctl_->failure_text) +
-                                                (ctl_->failures.load() > 1
-                                                     ? " (+" + std::to_string(ctl_->failures.load() - 1) + " more)"
-                                                     : std::string()));
+  if (const auto count = ctl_->failures.load(); count != 0) {
+    // Appended piecewise: GCC 12 at -O3 warns falsely on an operator+ chain.
+    std::string first(ctl_->failure_text);
+    if (count > 1) {
+      first += " (+";
+      first += std::to_string(count - 1);
+      first += " more)";
+    }
+    // First in the list (push_back and rotate: GCC 12 at -O3 also warns
+    // falsely, -Wnull-dereference, on an insert at begin()).
+    r_.failures.push_back(std::move(first));
+    std::rotate(r_.failures.begin(), r_.failures.end() - 1, r_.failures.end());
+  }
   r_.recoveries = ctl_->recoveries.load();
   r_.ops = total_ops();
   r_.unmaps = ctl_->unmaps.load();
