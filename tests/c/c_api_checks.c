@@ -41,7 +41,9 @@ static struct shared_state* map_shared(void) {
 static struct timespec in_ms(clockid_t clock, long ms) {
   struct timespec t;
   clock_gettime(clock, &t);
-  t.tv_nsec += ms * 1000000L;
+  /* Seconds apart: ms * 1000000 overflows a 32-bit long beyond 2147 ms. */
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (ms % 1000) * 1000000L;
   t.tv_sec += t.tv_nsec / 1000000000L;
   t.tv_nsec %= 1000000000L;
   return t;
