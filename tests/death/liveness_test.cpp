@@ -258,14 +258,6 @@ TYPED_TEST(Liveness, UnlockerKilledAtAnyInstructionWhileAFastPathTakerRacesStran
   kill_unlocker_at_every_instruction<TypeParam>(2, third_party::fast_path_taker);
 }
 
-bool is_futex(std::uintptr_t nr) {
-  return nr == SYS_futex
-#ifdef SYS_futex_time64
-         || nr == SYS_futex_time64
-#endif
-      ;
-}
-
 // A waiter woken from its sleep and killed at each instruction before it
 // has taken the lock (or gone back to sleep), while this thread takes the
 // freed word through the fast path: the other sleeper must still acquire
@@ -290,7 +282,7 @@ void kill_woken_waiter_at_every_instruction() {
     for (bool entry = true;; entry = !entry) {
       ASSERT_TRUE(waiter.to_next_syscall_stop()) << "the waiter returned without sleeping";
       const auto r = waiter.regs();
-      if (entry && is_futex(r.syscall_nr) && r.arg0 == reinterpret_cast<std::uintptr_t>(word_of(*a)))
+      if (entry && rfutex::test::is_futex_syscall(static_cast<long>(r.syscall_nr)) && r.arg0 == reinterpret_cast<std::uintptr_t>(word_of(*a)))
         break;
     }
     waiter.let_run_to_next_syscall_stop();

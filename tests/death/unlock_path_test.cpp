@@ -128,12 +128,7 @@ TYPED_TEST(UnlockPath, ContendedReleaseClearsPendingInTheKernelOnlyWithKernelHel
     } else {
       current.word_at_exit = word_of(*a);
       current.pending_at_exit = pending_of(owner, *a);
-      if (current.nr == SYS_futex
-#ifdef SYS_futex_time64
-          || current.nr == SYS_futex_time64
-#endif
-      )
-        futex_calls.push_back(current);
+      if (rfutex::test::is_futex_syscall(current.nr)) futex_calls.push_back(current);
     }
     entry = !entry;
   }

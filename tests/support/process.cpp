@@ -81,12 +81,15 @@ bool blocked_in_futex_on(pid_t pid, pid_t tid, const void* word) {
   std::string arg0;
   if (!(in >> nr >> arg0)) return false;
   const auto address = std::stoull(arg0, nullptr, 16);
-  return (nr == SYS_futex
+  return is_futex_syscall(nr) && address == reinterpret_cast<std::uintptr_t>(word);
+}
+
+bool is_futex_syscall(long nr) {
+  return nr == SYS_futex
 #ifdef SYS_futex_time64
-          || nr == SYS_futex_time64
+         || nr == SYS_futex_time64
 #endif
-          ) &&
-         address == reinterpret_cast<std::uintptr_t>(word);
+      ;
 }
 
 void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word) {

@@ -121,6 +121,10 @@ void wait_until_blocked_on(pid_t pid, pid_t tid, const void* word);
 // running, never as blocked).
 bool blocked_in_futex_on(pid_t pid, pid_t tid, const void* word);
 
+// True for the futex system call's number: futex, or futex_time64 (what
+// 32-bit builds call, for 64-bit timespecs).
+bool is_futex_syscall(long nr);
+
 // As wait_until_blocked_on(), throwing std::runtime_error when the thread
 // has not gone to sleep within `bound` (a hang bound: it ended or never
 // blocked), so a regression fails fast.

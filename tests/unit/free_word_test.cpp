@@ -132,12 +132,7 @@ class FreeWordWithSleeper : public rfutex::test::strategy_test {
       long nr = -1;
       std::string arg0;
       if (!(sc >> nr >> arg0)) continue;  // "running": not in a system call
-      const bool futex_call = nr == SYS_futex
-#ifdef SYS_futex_time64
-                              || nr == SYS_futex_time64
-#endif
-          ;
-      if (futex_call && std::stoull(arg0, nullptr, 16) == word) return true;
+      if (rfutex::test::is_futex_syscall(nr) && std::stoull(arg0, nullptr, 16) == word) return true;
     }
   }
 
