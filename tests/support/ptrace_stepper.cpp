@@ -113,9 +113,18 @@ std::uint8_t stepped_child::peek_byte(std::uintptr_t address) const {
 
 bool stepped_child::at_syscall_instruction() const {
   const std::uintptr_t ip = regs().ip;
+#if defined(__aarch64__)
+  // A64 instructions are 32-bit little-endian words; `svc #imm16` is
+  // 0xd4000001 with the immediate in bits 5-20.
+  std::uint32_t insn = 0;
+  for (unsigned i = 0; i < 4; ++i) insn |= std::uint32_t{peek_byte(ip + i)} << (8 * i);
+  return (insn & 0xffe0001fu) == 0xd4000001u;
+#else
   const std::uint8_t b0 = peek_byte(ip);
   const std::uint8_t b1 = peek_byte(ip + 1);
+  // syscall (0f 05), sysenter (0f 34), int 0x80 (cd 80).
   return (b0 == 0x0f && (b1 == 0x05 || b1 == 0x34)) || (b0 == 0xcd && b1 == 0x80);
+#endif
 }
 
 bool stepped_child::step() { return resume(PTRACE_SINGLESTEP); }

@@ -41,8 +41,8 @@ class stepped_child {
   // comes within `bound` (a hang bound, not a timing assumption).
   void let_run_to_next_syscall_stop();
   bool await_stop(std::chrono::milliseconds bound);
-  // True when the next instruction enters the kernel (syscall, sysenter,
-  // int 0x80): stepping it may block.
+  // True when the next instruction enters the kernel (x86: syscall,
+  // sysenter, int 0x80; arm64: svc): stepping it may block.
   bool at_syscall_instruction() const;
 
   registers regs() const;
