@@ -151,6 +151,37 @@ try_status acquire_shared(robust_shared_mutex& m, wait_policy policy, const prot
   }
 }
 
+// The uncontended shared acquisition, inline in lock_shared(): no writer,
+// no repair pending, the thread's home slot free. False, with nothing held,
+// otherwise (acquire_shared() then decides: writers first, EDEADLK,
+// owner_died, ENOTRECOVERABLE, another slot). Dying anywhere here leaves at
+// most the home slot held and linked (or `pending`): the kernel frees it and
+// wakes its waiter, as for any slot.
+inline bool acquire_shared_fast(robust_shared_mutex& m, protocol::thread_state& me) {
+  detail::lock_storage& w = access::writer(m);
+  // relaxed: a hint only (is it worth trying); the acquire load after the
+  // slot is the Dekker check that decides.
+  if (ref(w.word).load(std::memory_order_relaxed) != 0) return false;
+  const int s = home_slot(me);
+  if (!protocol::acquire_fast(&access::slots(m)[s].word, me, detail::lock_kind::plain)) return false;
+  rmw_then_load_fence();
+  // acquire: the data the last writer wrote happens-before our reads. Any
+  // bit in the word (an owner, waiters, an owner-death mark) or a state
+  // other than consistent is the slow path's to handle.
+  if (__builtin_expect(ref(w.word).load(std::memory_order_acquire) == 0 &&
+                           ref(w.state).load(std::memory_order_acquire) == detail::state_consistent,
+                       1))
+    return true;
+  give_back_slot(m, me, s);
+  return false;
+}
+
+[[gnu::noinline]] lock_status lock_shared_slow(robust_shared_mutex& m) {
+  return acquire_shared(m, wait_policy::wait, nullptr, "lock_shared") == try_status::owner_died
+             ? lock_status::owner_died
+             : lock_status::acquired;
+}
+
 // Gives the writer word back after an acquisition that could not wait for
 // the readers (try_lock, a timeout, EDEADLK). Leaves its consistency state as
 // it is: after an owner_died acquisition the state says inconsistent, and the
@@ -250,9 +281,10 @@ void robust_shared_mutex::unlock() {
 void robust_shared_mutex::make_consistent() { writer_.make_consistent(); }
 
 lock_status robust_shared_mutex::lock_shared() {
-  return acquire_shared(*this, wait_policy::wait, nullptr, "lock_shared") == try_status::owner_died
-             ? lock_status::owner_died
-             : lock_status::acquired;
+  protocol::thread_state& me = protocol::tls_thread_state;
+  if (__builtin_expect(me.tid != 0, 1) && __builtin_expect(acquire_shared_fast(*this, me), 1))
+    return lock_status::acquired;
+  return lock_shared_slow(*this);
 }
 
 try_lock_result robust_shared_mutex::try_lock_shared() {
@@ -265,6 +297,15 @@ try_lock_result robust_shared_mutex::try_lock_shared_until_ns(std::int64_t ns, b
 }
 
 void robust_shared_mutex::unlock_shared() {
+  protocol::thread_state& fast = protocol::tls_thread_state;
+  // tid 0: this thread never locked (its state is not initialised).
+  if (__builtin_expect(fast.tid != 0, 1)) {
+    std::uint32_t* home_word = &readers_[home_slot(fast)].word;
+    if (__builtin_expect(protocol::owner_of(home_word) == fast.tid, 1)) {
+      protocol::release_fast(home_word, fast, detail::lock_kind::plain, INT_MAX);
+      return;
+    }
+  }
   auto& me = protocol::current_thread();
   const int home = home_slot(me);
   for (int i = 0; i < slot_count; ++i) {
