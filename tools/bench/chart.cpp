@@ -63,6 +63,9 @@ bool write_chart(results& r, const fs::path& dir, const drivers& d) {
     std::FILE* f = std::fopen((dir / "bench.gp").c_str(), "w");
     if (f == nullptr) return false;
     std::fprintf(f,
+                 // The project's own results (bench/results/) are part of its
+                 // tree, where every file names its license.
+                 "# SPDX-License-Identifier: MIT\n"
                  "# gnuplot bench.gp (written by rfutex bench)\n"
                  "set terminal pngcairo size 1400,1000 font 'sans,10' noenhanced\n"
                  "set output 'bench.png'\n"
