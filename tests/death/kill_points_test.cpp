@@ -147,6 +147,22 @@ TYPED_TEST(KillPoints, DeathAtAnyInstructionOfUnlockNeverLosesTheMutex) {
       [](A& a) { a.m.unlock(); });
 }
 
+// The contended path's window: a word that is free but still carries
+// FUTEX_WAITERS (a sleeper that has not retried yet, or a kernel release that
+// keeps the bit) sends lock() past the fast path, so the taking, linking and
+// `pending` of the slow path are what a death interrupts here.
+TYPED_TEST(KillPoints, DeathAtAnyInstructionOfLockOnAFreeWordWithWaitersNeverLosesTheMutex) {
+  using A = arena<TypeParam>;
+  kill_at_every_point<TypeParam>(
+      [](A& a) {
+        prepare_child(a);
+        // release: only the child and, after its death, this test touch it.
+        std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(&a.m))
+            .store(rfutex::sys::futex_waiters, std::memory_order_release);
+      },
+      [](A& a) { (void)a.m.lock(); });
+}
+
 // The lock path's own window: the word already holds the child's TID but the
 // node is not linked yet. Only list_op_pending tells the kernel; killing
 // exactly there must still hand the mutex over as owner_died.
