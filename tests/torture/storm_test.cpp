@@ -18,7 +18,8 @@ namespace {
 
 // By default short: 300 kills, 200 in the VM (TCG, no KVM: ~10x slower).
 long storm_kills() {
-  if (const char* n = std::getenv("RFUTEX_STORM_KILLS"); n != nullptr && std::atol(n) > 0) return std::atol(n);
+  if (const char* n = std::getenv("RFUTEX_STORM_KILLS"); n != nullptr)
+    if (const long kills = std::atol(n); kills > 0) return kills;
   return std::getenv("RFUTEX_VM") != nullptr ? 200 : 300;
 }
 
