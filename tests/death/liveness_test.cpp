@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "sanitizer_build.hpp"
 #include "linux/futex.hpp"
 #include "linux/robust_list.hpp"
 #include "mutex_types.hpp"
@@ -321,7 +322,7 @@ void kill_woken_waiter_at_every_instruction() {
 }
 
 TYPED_TEST(Liveness, WokenWaiterKilledBeforeReacquiringStrandsNoSleeper) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
   GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
 #endif
   kill_woken_waiter_at_every_instruction<TypeParam>();

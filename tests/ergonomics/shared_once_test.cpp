@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "sanitizer_build.hpp"
 #include "process.hpp"
 #include "ptrace_stepper.hpp"
 #include "rfutex/robust_mutex.hpp"
@@ -88,7 +89,7 @@ TEST_F(SharedOnce, ACrashThenAFailingInitStillLetsTheNextCallerInitialise) {
 // call() must leave the table complete, running init again unless the dead
 // caller had finished it — and say truthfully which happened.
 TEST_F(SharedOnce, AnInitialiserKilledAtAnyInstructionIsDetectedAndRedone) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
   GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
 #endif
   long total = 0;

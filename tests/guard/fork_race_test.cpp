@@ -23,6 +23,7 @@
 #include <cstring>
 #include <string>
 
+#include "sanitizer_build.hpp"
 #include "fork_race.hpp"
 #include "process.hpp"
 
@@ -169,10 +170,10 @@ class ForkChildUnderThePreload : public ::testing::TestWithParam<const char*> {
 #if defined(RFUTEX_STATIC_BUILD)
     GTEST_SKIP() << "static build: LD_PRELOAD does not apply";
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
     GTEST_SKIP() << "ThreadSanitizer's runtime cannot be single-stepped through";
 #endif
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(RFUTEX_TEST_ASAN)
     GTEST_SKIP() << "an AddressSanitizer program refuses a preloaded library ahead of its runtime";
 #endif
     ::alarm(60);  // a hang fails fast

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sanitizer_build.hpp"
 #include "process.hpp"
 
 namespace {
@@ -42,7 +43,7 @@ TEST(PreloadDependencies, OnlyLibc) {
 #if defined(RFUTEX_STATIC_BUILD)
   GTEST_SKIP() << "static build: there is no librfutex-guard.so";
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_ASAN) || defined(RFUTEX_TEST_TSAN)
   GTEST_SKIP() << "a sanitizer build links its runtime into every library";
 #endif
   if (sizeof(void*) != 8) GTEST_SKIP() << "reads 64-bit ELF only";

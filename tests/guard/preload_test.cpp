@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "sanitizer_build.hpp"
 #include "process.hpp"
 
 namespace {
@@ -23,7 +24,7 @@ class Preload : public ::testing::TestWithParam<preload_case> {
 #if defined(RFUTEX_STATIC_BUILD)
     GTEST_SKIP() << "static build: LD_PRELOAD does not apply";
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
     GTEST_SKIP() << "ThreadSanitizer must see every mmap; the guard maps by raw syscall";
 #endif
   }

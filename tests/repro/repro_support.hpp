@@ -7,6 +7,7 @@
 #include <regex>
 #include <string>
 
+#include "sanitizer_build.hpp"
 #include "process.hpp"
 #include "rfutex/capabilities.hpp"
 
@@ -37,7 +38,7 @@ inline long count(const std::string& s, const std::string& needle) {
 // Skips a test that runs `rfutex repro` in a ThreadSanitizer build: there the
 // traced thread can be stopped inside TSan's runtime while it holds a lock
 // that the remapping thread's instrumented atomics then wait for.
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
 #define RFUTEX_SKIP_REPRO_UNDER_TSAN() \
   GTEST_SKIP() << "ThreadSanitizer's runtime locks cannot be single-stepped through"
 #else

@@ -5,6 +5,7 @@
 // independently of the tool's own verdict.
 #include <gtest/gtest.h>
 
+#include "sanitizer_build.hpp"
 #include "repro_support.hpp"
 
 namespace {
@@ -87,7 +88,7 @@ class ReproUnderPreloadedGuard : public ::testing::Test {
 #if defined(RFUTEX_STATIC_BUILD)
     GTEST_SKIP() << "static build: LD_PRELOAD does not apply";
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_ASAN) || defined(RFUTEX_TEST_TSAN)
     GTEST_SKIP() << "sanitizer runtimes must come first in the library order";
 #endif
   }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "sanitizer_build.hpp"
 #include "errors.hpp"
 #include "linux/futex.hpp"
 #include "process.hpp"
@@ -191,7 +192,7 @@ TEST_F(SharedMutexDeath, AWritersDeathWakesEveryWaitingReader) {
 // SIGKILL after every single instruction of a real lock_shared(): the slot
 // is never lost, a writer always gets in afterwards.
 TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfLockSharedNeverBlocksAWriter) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
   GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
 #endif
   const auto setup = [](arena& a) { prepare_reader(a); };
@@ -214,7 +215,7 @@ TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfLockSharedNeverBlocksAWr
 // The same for unlock_shared(), with the writer already asleep waiting for
 // the reader's slot when the reader dies.
 TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfUnlockSharedWakesTheWaitingWriter) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
   GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
 #endif
   const auto setup = [](arena& a) {
@@ -244,7 +245,7 @@ TEST_F(SharedMutexDeath, AReaderKilledAtAnyInstructionOfUnlockSharedWakesTheWait
 // (it re-checks the writer word after taking its slot, and backs off) — it
 // ends up in a futex call instead of returning.
 TEST_F(SharedMutexDeath, AReaderStoppedAnywhereNeverEntersBesideAWriter) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(RFUTEX_TEST_TSAN)
   GTEST_SKIP() << "ThreadSanitizer's runtime makes single-stepping every instruction too slow to finish";
 #endif
   const auto setup = [](arena& a) { prepare_reader(a); };
