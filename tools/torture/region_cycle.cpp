@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -80,6 +81,24 @@ std::vector<unsigned char> read_all(const std::string& path, bool& ok) {
   return bytes;
 }
 
+// Runs `release` with the calling thread at SCHED_IDLE: any other runnable
+// thread on its CPU — the waiter it wakes, about to retire the region —
+// preempts it as its unlock returns from the kernel, before it clears
+// list_op_pending, and it stays off the CPU while the region is replaced.
+// That turns the unlock/unmap window of a few instructions into one the
+// parent's kills hit. Back to SCHED_OTHER afterwards (allowed within
+// RLIMIT_NICE; where refused the thread simply stays slow).
+template <class F>
+void release_at_idle_priority(F release) {
+  sched_param idle{};
+  const bool lowered = ::sched_setscheduler(0, SCHED_IDLE, &idle) == 0;
+  release();
+  if (lowered) {
+    sched_param normal{};
+    (void)::sched_setscheduler(0, SCHED_OTHER, &normal);
+  }
+}
+
 void* raw_mmap(void* address, std::size_t length, int flags, int fd) {
   return reinterpret_cast<void*>(::syscall(SYS_mmap, address, length, PROT_READ | PROT_WRITE,
                                            flags, fd, 0));
@@ -151,9 +170,10 @@ void region_cycle::step(thread_context& t, region_member& me) {
   l.previous_tid = l.holder_tid;
   l.holder_tid = t.slot->tid.load(std::memory_order_relaxed);
   ++l.b;
-  bool last = false;
+  bool last = false, leaving = false;
   const std::int32_t previous = l.previous_tid;
   if (--me.ops_left == 0) {
+    leaving = true;
     // acq_rel: the leave that empties the closed region sees every other
     // member's leave; they left inside this lock, so their stores of
     // list_op_pending (before their unlock) are visible to the guard's scrub.
@@ -161,7 +181,14 @@ void region_cycle::step(thread_context& t, region_member& me) {
     me.region = nullptr;
   }
   t.publish(phase::region_releasing, 0);
-  l.m.unlock();
+  // A member leaving a closed region it does not retire is the thread whose
+  // stale list_op_pending the retirer's unmap must scrub: half the time it
+  // releases at idle priority, so that its unlock is still unfinished when
+  // the region is replaced (see release_at_idle_priority).
+  if (leaving && !last && (r->membership.load(std::memory_order_relaxed) & 1) != 0 && t.below(2) == 0)
+    release_at_idle_priority([&] { l.m.unlock(); });
+  else
+    l.m.unlock();
   t.publish(phase::idle, 0);
   if (last) retire(t, r, previous);
 }
