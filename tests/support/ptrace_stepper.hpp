@@ -64,8 +64,10 @@ class stepped_child {
 };
 
 // The instants (instruction counts 0..total) a kill-at-every-instruction
-// test kills at: every one, or in slow sanitizer builds with thousands of
-// instructions an even sample of 400, the last always included.
+// test kills at: every one while stepping to all of them stays within a
+// budget of single steps (release builds), else an even sample within it
+// (sanitizer builds, with thousands of instructions), 0 and total always
+// included.
 std::vector<long> kill_instants(long total);
 
 }  // namespace rfutex::test
