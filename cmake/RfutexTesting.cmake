@@ -9,15 +9,17 @@
 # with "<s>/". By default: guarded, hybrid and kernel (where the kernel lacks
 # one, its tests skip and say why: on 6.18 only guarded runs; Linux 7.2 on x86
 # runs all three). The strategy "any" registers the tests once, without the
-# variable (for tests that do not depend on the unlock path). TIMEOUT is
-# CTest's per-test bound (default 120 s): hang-prone tests give a short one.
+# variable (for tests that do not depend on the unlock path). A
+# value-parameterised test names its instances (INSTANTIATE_TEST_SUITE_P's
+# name generator): CTest's names are those, without the value's bytes.
 #
 # Each test gets a CTest TIMEOUT of RFUTEX_TEST_TIMEOUT seconds (25 by
 # default): a test that hangs on a regression (a lost wake-up, a lock never
-# released) fails within that bound. Every test of the suite takes well
-# under a second unloaded. A binary whose tests need longer passes TIMEOUT
-# and says why next to it. Tests that can block also bound themselves
-# (alarm()), usually well below this.
+# released) fails within that bound. Every test of the suite takes under
+# 5 s on an idle machine, in the sanitizer builds too (docs/testing.md). A
+# binary whose tests need longer may pass TIMEOUT, saying why next to it.
+# Tests that can block also bound themselves (alarm()), usually well below
+# this.
 #
 # Every (strategy, binary) pair is also appended to the VM manifest
 # ${CMAKE_BINARY_DIR}/vm-tests.txt (written by rfutex_write_vm_manifest()),
@@ -45,16 +47,14 @@ function(rfutex_add_gtest target)
   endif()
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE rfutex_test_support ${ARG_LIBS} rfutex_warnings)
-  if(RFUTEX_STATIC)
-    target_compile_definitions(${target} PRIVATE RFUTEX_STATIC_BUILD)
-  endif()
+  target_precompile_headers(${target} REUSE_FROM rfutex_test_support)
   foreach(strategy IN LISTS ARG_STRATEGIES)
     if(NOT CMAKE_CROSSCOMPILING)
       if(strategy STREQUAL "any")
-        gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
+        gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30 NO_PRETTY_VALUES
                              PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS host)
       else()
-        gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
+        gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30 NO_PRETTY_VALUES
                              TEST_PREFIX "${strategy}/"
                              PROPERTIES ENVIRONMENT "RFUTEX_UNLOCK=${strategy}"
                                         TIMEOUT ${ARG_TIMEOUT} LABELS host)

@@ -12,6 +12,7 @@
 #include "model/model.hpp"
 #include "model/report.hpp"
 #include "model/transitions.hpp"
+#include "param_name.hpp"
 
 namespace rfutex::model {
 namespace {
@@ -153,19 +154,22 @@ TEST(ModelExplorer, StateCountAgreesWithIndependentSearch) {
   }
 }
 
-TEST(ModelExplorer, ResultIsDeterministic) {
-  for (const options& o : violating_configs()) {
-    SCOPED_TRACE(name(o));
-    result a = check(o);
-    result b = check(o);
-    EXPECT_EQ(a.states, b.states);
-    EXPECT_EQ(a.transitions, b.transitions);
-    a.elapsed_ms = b.elapsed_ms = 0;
-    a.liveness.elapsed_ms = b.liveness.elapsed_ms = 0;
-    EXPECT_EQ(format_json(a), format_json(b));
-    EXPECT_EQ(format_text(a), format_text(b));
-  }
+class ModelExplorerOf : public ::testing::TestWithParam<options> {};
+
+TEST_P(ModelExplorerOf, ResultIsDeterministic) {
+  const options& o = GetParam();
+  result a = check(o);
+  result b = check(o);
+  EXPECT_EQ(a.states, b.states);
+  EXPECT_EQ(a.transitions, b.transitions);
+  a.elapsed_ms = b.elapsed_ms = 0;
+  a.liveness.elapsed_ms = b.liveness.elapsed_ms = 0;
+  EXPECT_EQ(format_json(a), format_json(b));
+  EXPECT_EQ(format_text(a), format_text(b));
 }
+
+INSTANTIATE_TEST_SUITE_P(ViolatingConfigs, ModelExplorerOf, ::testing::ValuesIn(violating_configs()),
+                         [](const auto& instance) { return param_name(name(instance.param)); });
 
 // The exploration reaches every instruction of every program, both the
 // uncontended and the contended path, a handler, and a death.

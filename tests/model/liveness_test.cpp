@@ -12,6 +12,7 @@
 #include "model/liveness.hpp"
 #include "model/world.hpp"
 #include "model/model.hpp"
+#include "param_name.hpp"
 
 namespace rfutex::model {
 namespace {
@@ -98,50 +99,57 @@ TEST(ModelLiveness, CounterexampleIsShortest) {
 // nothing enabled is where a run ends, so a sleeper asleep there sleeps for
 // good, and no run can leave a sleeper asleep without reaching one.
 // Iterative depth-first search with three colours.
-TEST(ModelLiveness, EveryRunEnds) {
-  for (protocol p : all_protocols) {
-    for (pending_wake rule : {pending_wake::no_waiters, pending_wake::owner_zero}) {
-      const options o = waking(p, rule);
-      SCOPED_TRACE(name(o));
-      const liveness_system sys(o);
-      enum colour : char { grey, black };
-      std::unordered_map<lstate, colour, lstate_hash> seen;
-      struct frame {
-        lstate s;
-        std::vector<lmove> moves;
-        std::size_t next;
-      };
-      std::vector<frame> stack;
-      auto push = [&](const lstate& s) {
-        seen[s] = grey;
-        frame f{s, {}, 0};
-        sys.moves(s, f.moves);
-        stack.push_back(std::move(f));
-      };
-      push(sys.initial());
-      bool cycle = false;
-      std::size_t longest = 0;
-      while (!stack.empty() && !cycle) {
-        longest = std::max(longest, stack.size());
-        frame& f = stack.back();
-        if (f.next == f.moves.size()) {
-          seen[f.s] = black;
-          stack.pop_back();
-          continue;
-        }
-        const lstate n = sys.apply(f.s, f.moves[f.next++], nullptr);
-        const auto it = seen.find(n);
-        if (it == seen.end())
-          push(n);
-        else if (it->second == grey)
-          cycle = true;
-      }
-      EXPECT_FALSE(cycle);
-      EXPECT_EQ(seen.size(), explore(sys).states);
-      EXPECT_LT(longest, 80u);
+class ModelLivenessOf : public ::testing::TestWithParam<options> {};
+
+TEST_P(ModelLivenessOf, EveryRunEnds) {
+  const options o = GetParam();
+  const liveness_system sys(o);
+  enum colour : char { grey, black };
+  std::unordered_map<lstate, colour, lstate_hash> seen;
+  struct frame {
+    lstate s;
+    std::vector<lmove> moves;
+    std::size_t next;
+  };
+  std::vector<frame> stack;
+  auto push = [&](const lstate& s) {
+    seen[s] = grey;
+    frame f{s, {}, 0};
+    sys.moves(s, f.moves);
+    stack.push_back(std::move(f));
+  };
+  push(sys.initial());
+  bool cycle = false;
+  std::size_t longest = 0;
+  while (!stack.empty() && !cycle) {
+    longest = std::max(longest, stack.size());
+    frame& f = stack.back();
+    if (f.next == f.moves.size()) {
+      seen[f.s] = black;
+      stack.pop_back();
+      continue;
     }
+    const lstate n = sys.apply(f.s, f.moves[f.next++], nullptr);
+    const auto it = seen.find(n);
+    if (it == seen.end())
+      push(n);
+    else if (it->second == grey)
+      cycle = true;
   }
+  EXPECT_FALSE(cycle);
+  EXPECT_EQ(seen.size(), explore(sys).states);
+  EXPECT_LT(longest, 80u);
 }
+
+// One test per protocol and pending-op wake rule (each a search of its own).
+std::vector<options> every_protocol_and_rule() {
+  std::vector<options> out;
+  for (protocol p : all_protocols)
+    for (pending_wake rule : {pending_wake::no_waiters, pending_wake::owner_zero}) out.push_back(waking(p, rule));
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(EveryProtocolAndRule, ModelLivenessOf, ::testing::ValuesIn(every_protocol_and_rule()),
+                         [](const auto& instance) { return param_name(name(instance.param)); });
 
 // Every step of every program is run by some thread, and every kind of
 // thread death happens (so no step is dead code the verdicts do not test).

@@ -6,8 +6,10 @@
 
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "model/model.hpp"
+#include "param_name.hpp"
 
 namespace rfutex::model {
 namespace {
@@ -287,18 +289,25 @@ TEST(ModelVerdicts, WakeOneReleasesDependOnTheNoWaitersRule) {
 // The safety verdicts of the rfutex protocols in the unmap world: the
 // guard makes guarded, guarded-v1 and hybrid safe with libc remaps, a raw
 // remap defeats it.
-TEST(ModelVerdicts, RfutexUserSpaceReleasesAreSafeWithTheGuardOnly) {
-  for (protocol p : {protocol::guarded, protocol::guarded_v1, protocol::hybrid}) {
-    for (arch a : {arch::x86_64, arch::i386, arch::arm64}) {
-      SCOPED_TRACE(std::string(to_string(p)) + "/" + std::string(to_string(a)));
-      const result r = check(with(p, a));
-      for (property q : safety_properties) EXPECT_TRUE(of(r, q).holds) << to_string(q);
-      options raw = with(p, a);
-      raw.remapping = remap::raw;
-      expect_release_remap_kill(of(check(raw), property::no_foreign_write));
-    }
-  }
+class ModelVerdictsOf : public ::testing::TestWithParam<std::tuple<protocol, arch>> {};
+
+TEST_P(ModelVerdictsOf, RfutexUserSpaceReleasesAreSafeWithTheGuardOnly) {
+  const auto [p, a] = GetParam();
+  const result r = check(with(p, a));
+  for (property q : safety_properties) EXPECT_TRUE(of(r, q).holds) << to_string(q);
+  options raw = with(p, a);
+  raw.remapping = remap::raw;
+  expect_release_remap_kill(of(check(raw), property::no_foreign_write));
 }
+
+INSTANTIATE_TEST_SUITE_P(UserSpaceReleases, ModelVerdictsOf,
+                         ::testing::Combine(::testing::Values(protocol::guarded, protocol::guarded_v1,
+                                                              protocol::hybrid),
+                                            ::testing::Values(arch::x86_64, arch::i386, arch::arm64)),
+                         [](const auto& instance) {
+                           return param_name(std::string(to_string(std::get<0>(instance.param))) + "_" +
+                                             std::string(to_string(std::get<1>(instance.param))));
+                         });
 
 }  // namespace
 }  // namespace rfutex::model
