@@ -57,6 +57,36 @@ TEST_F(SharedMutex, ReadersShareAndAWriterExcludesThem) {
   m.unlock();
 }
 
+// A blocking lock() with a reader inside does not enter: it sleeps in the
+// kernel on the reader's slot until the reader leaves.
+TEST_F(SharedMutex, AWriterSleepsUntilTheReaderLeaves) {
+  robust_shared_mutex m;
+  ASSERT_EQ(m.lock_shared(), lock_status::acquired);
+  std::atomic<pid_t> writer_tid{0};
+  std::atomic<bool> entered{false};
+  std::thread writer([&] {
+    writer_tid = gettid();
+    EXPECT_EQ(m.lock(), lock_status::acquired);
+    entered = true;
+    m.unlock();
+  });
+  while (writer_tid == 0) std::this_thread::yield();
+  // The reader slots' words: 40 bytes each after the writer's (docs/layout.md).
+  const auto* slot_words = reinterpret_cast<const unsigned char*>(&m) + 40;
+  bool asleep = false;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!asleep && !entered && std::chrono::steady_clock::now() < give_up) {
+    for (int i = 0; i < robust_shared_mutex::max_readers && !asleep; ++i)
+      asleep = rfutex::test::blocked_in_futex_on(getpid(), writer_tid, slot_words + 40 * i);
+    if (!asleep) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_FALSE(entered) << "the writer entered beside a reader";
+  EXPECT_TRUE(asleep) << "the writer never went to sleep on a reader slot";
+  m.unlock_shared();
+  writer.join();
+  EXPECT_TRUE(entered) << "the reader's leaving did not let the writer in";
+}
+
 TEST_F(SharedMutex, StandardWrappersWork) {
   robust_shared_mutex m;
   {
