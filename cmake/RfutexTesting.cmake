@@ -15,8 +15,8 @@
 #
 # Each test gets a CTest TIMEOUT of RFUTEX_TEST_TIMEOUT seconds (25 by
 # default): a test that hangs on a regression (a lost wake-up, a lock never
-# released) fails within that bound. Every test of the suite takes under
-# 5 s on an idle machine, in the sanitizer builds too (docs/testing.md). A
+# released) fails within that bound. No test of the suite takes much over
+# 5 s on an idle machine, in the sanitizer builds either (docs/testing.md). A
 # binary whose tests need longer may pass TIMEOUT, saying why next to it.
 # Tests that can block also bound themselves (alarm()), usually well below
 # this.

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -89,24 +90,29 @@ std::vector<std::uintptr_t> kernel_visible(const stepped_child& c, arena<M>& a) 
 }
 
 // The instants to kill the child at, counted in single steps from the start
-// of `traced`: every instruction when there are few enough; otherwise (slow,
-// instrumented sanitizer builds) the first instruction of every distinct
-// kernel-visible state, which covers every outcome the kernel can produce.
+// of `traced`: every instruction when the single-step budget allows it
+// (kill_instants: release builds), else an even sample of them (slow,
+// instrumented sanitizer builds); and always the first instruction of every
+// distinct kernel-visible state, which covers every outcome the kernel can
+// produce.
 template <class M>
 std::vector<long> kill_points(const std::function<void(arena<M>&)>& setup,
                               const std::function<void(arena<M>&)>& traced) {
   shared<arena<M>> a;
   stepped_child c([&] { setup(*a); }, [&] { traced(*a); });
-  std::vector<long> every{0}, distinct{0};
+  std::vector<long> distinct{0};
   auto last = kernel_visible(c, *a);
-  for (long k = 1; c.step(); ++k) {
-    every.push_back(k);
+  long k = 1;
+  for (; c.step(); ++k) {
     auto now = kernel_visible(c, *a);
     if (now != last) distinct.push_back(k);
     last = std::move(now);
   }
-  every.push_back(static_cast<long>(every.size()));
-  return every.size() <= 1000 ? every : distinct;
+  std::vector<long> points = rfutex::test::kill_instants(k);
+  points.insert(points.end(), distinct.begin(), distinct.end());
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  return points;
 }
 
 // Kills a fresh child after each of `points` steps and checks the mutex is
