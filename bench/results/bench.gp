@@ -9,7 +9,7 @@ set key top left opaque
 set style data histogram
 set xtics rotate by -25 scale 0
 set yrange [0:*]
-set multiplot layout 2,2 title 'rfutex bench: Linux 6.18.44-fc-v1045, glibc 2.36, musl 1.2.3, rfutex strategy guarded, 7 rounds'
+set multiplot layout 2,2 title 'rfutex bench: Linux 6.18.44-fc-v1147, glibc 2.36, musl 1.2.3, rfutex strategy guarded, 7 rounds'
 set title 'Uncontended lock+unlock: time / glibc default (median; min-max)'
 set style histogram errorbars gap 1 lw 1
 plot 'uncontended.dat' using 2:3:4:xtic(1) title '' lc rgb '#4477aa', 1 title 'glibc default' dt 2 lw 2 lc rgb 'black', 1.1 title 'target for rfutex_robust' dt 3 lw 2 lc rgb '#cc3311'
