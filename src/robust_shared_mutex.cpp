@@ -213,10 +213,13 @@ try_status drain_readers(robust_shared_mutex& m, wait_policy policy, const proto
         return try_status::busy;
       }
       if ((v & sys::futex_waiters) == 0 &&
-          // relaxed: the bit only makes the reader's release wake us; the
-          // kernel re-checks the value before we sleep.
-          !word.compare_exchange_weak(v, v | sys::futex_waiters, std::memory_order_relaxed,
-                                      std::memory_order_relaxed))
+          // acquire: when the exchange fails, the value it read may be the
+          // reader's release, after which the loop ends and we write the
+          // data that reader's reads must precede. (Setting the bit needs no
+          // order: it only makes the reader's release wake us, and the
+          // kernel re-checks the value before we sleep.)
+          !word.compare_exchange_weak(v, v | sys::futex_waiters, std::memory_order_acquire,
+                                      std::memory_order_acquire))
         continue;
       v |= sys::futex_waiters;
       // No `pending` needed: we hold the writer word; if we die here, that
